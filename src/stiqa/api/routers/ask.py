@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import JSONResponse
+
+from ...pipeline import Assistant, BadQuestion
+from ..deps import get_assistant
+from ..schemas import AskRequest, AskResponse, ErrorResponse
+
+router = APIRouter(tags=["ask"])
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={422: {"model": ErrorResponse}},
+    summary="Answer a question with cited passages",
+)
+async def ask(body: AskRequest, assistant: Assistant = Depends(get_assistant)) -> JSONResponse:
+    try:
+        result = await assistant.ask_async(body.question, body.k, body.mode)
+    except BadQuestion as e:
+        raise HTTPException(status_code=422, detail=str(e)) from e
+    timing = ", ".join(f"{name.removesuffix('_ms')};dur={ms:.2f}" for name, ms in result.timings.items())
+    # Returned as is: the body is built to the AskResponse shape (records.AskResult.to_dict)
+    # and tests check it against the schema, so it is not validated again on every request.
+    return JSONResponse(result.to_dict(), headers={"Server-Timing": timing})

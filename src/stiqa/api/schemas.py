@@ -1,0 +1,87 @@
+"""Request and response bodies of the HTTP API (the /api/ask contract is in ../shared/eval/README.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..pipeline import MAX_K, MAX_QUESTION_CHARS
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        ...,
+        description=f"A question about the documents, at most {MAX_QUESTION_CHARS} characters.",
+        examples=["即時オープンアクセスはいつから？"],
+    )
+    k: int = Field(5, ge=1, le=MAX_K, description="How many passages to return.")
+    mode: Literal["dense", "lexical", "hybrid"] | None = Field(
+        None, description="Ranking: dense vectors, BM25 words, or both fused (the default)."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("the question is empty; type a question about the documents")
+        if len(v) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the question is {len(v)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        return v
+
+
+class CitationOut(BaseModel):
+    doc: str = Field(description="File name under corpus/.")
+    page: int = Field(description="Page (slide) number, from 1.")
+    section: str = Field(description="The slide or section title.")
+    start: int = Field(description="Offset of the passage in the document text (Python str index).")
+    end: int = Field(description="End offset: the passage came from text[start:end].")
+
+
+class PassageOut(BaseModel):
+    id: str
+    rank: int
+    score: float
+    text: str
+    citation: CitationOut
+
+
+class AnswerOut(BaseModel):
+    text: str = Field(description="The shortest excerpt that answers, at most 200 characters.")
+    passage_id: str
+    date: str | None = Field(None, description="The normalised date when the question asks when.")
+
+
+class AskResponse(BaseModel):
+    question: str
+    answerable: bool = Field(description="False when the documents do not answer the question.")
+    answer: AnswerOut | None
+    passages: list[PassageOut]
+    took_ms: float
+
+
+class DocumentOut(BaseModel):
+    name: str
+    title: str
+    pages: int
+    passages: int
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentOut]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    version: str
+    model: str
+    index: str
+    documents: int
+    passages: int
+
+
+class ErrorResponse(BaseModel):
+    detail: str

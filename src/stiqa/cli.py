@@ -1,0 +1,149 @@
+"""The ``stiqa`` command: index, ask, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .config import MODES, Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Cited answers from Japanese science, technology and innovation policy documents.",
+)
+
+CorpusOpt = typer.Option(None, "--corpus", help="Folder of documents [env STIQA_CORPUS_DIR, default corpus/].")
+IndexOpt = typer.Option(None, "--index", help="Index folder [env STIQA_INDEX_DIR, default index/].")
+ModelOpt = typer.Option(None, "--model", help="Embedding model id or path [env STIQA_MODEL].")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"stiqa: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def _settings(corpus: Optional[Path], index: Optional[Path], model: Optional[str], **more) -> Settings:
+    try:
+        s = Settings.from_env()
+    except ValueError as e:
+        raise _fail(f"bad configuration: {e}", 2) from e
+    changes = {"corpus_dir": corpus, "index_dir": index, "model": model, **more}
+    s = replace(s, **{k: v for k, v in changes.items() if v is not None})
+    try:
+        s.validate()
+    except ValueError as e:
+        raise _fail(str(e), 2) from e
+    return s
+
+
+def _progress(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _assistant(settings: Settings, build_if_missing: bool):
+    """Load the assistant; build the index first when there is none yet."""
+    from .embed import ModelLoadError
+    from .index import CURRENT, IndexLoadError
+    from .pipeline import Assistant
+
+    try:
+        if build_if_missing and not (settings.index_dir / CURRENT).exists():
+            _progress(f"no index in {settings.index_dir}/ yet: building it")
+            return Assistant.build(settings, progress=_progress)
+        return Assistant.load(settings)
+    except (IndexLoadError, ModelLoadError, FileNotFoundError, ValueError) as e:
+        raise _fail(str(e)) from e
+
+
+@app.command()
+def index(
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Build the search index from the corpus (atomically replacing the old one)."""
+    from .embed import ModelLoadError, load_embedder
+    from .index import build_index
+    from .lexical import JapaneseTokenizer
+
+    s = _settings(corpus, index, model)
+    try:
+        embedder = load_embedder(s.model, s.query_prompt, s.passage_prompt, s.allow_download)
+        built = build_index(s.corpus_dir, s.index_dir, embedder, JapaneseTokenizer(s.lexical_mode), _progress)
+    except (ModelLoadError, FileNotFoundError, ValueError) as e:
+        raise _fail(str(e)) from e
+    m = built.manifest
+    typer.echo(
+        f"indexed {len(m.documents)} document(s): {m.passages} passages, {m.sentences} sentences, "
+        f"model {m.model} ({m.dim}-d), {m.build_seconds:.1f} s -> {built.path}"
+    )
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in Japanese or English."),
+    k: int = typer.Option(5, "-k", "--k", help="How many passages to cite (1-50)."),
+    mode: Optional[str] = typer.Option(None, "--mode", help=f"Ranking: {', '.join(MODES)}."),
+    as_json: bool = typer.Option(False, "--json", help="Print exactly the /api/ask response."),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Answer a question with cited passages."""
+    from .pipeline import BadQuestion, check_question
+
+    s = _settings(corpus, index, model, mode=mode)
+    try:
+        check_question(question)
+        if not 1 <= k <= 50:
+            raise BadQuestion(f"-k must be between 1 and 50, not {k}")
+    except BadQuestion as e:
+        raise _fail(str(e), 2) from e
+    result = _assistant(s, build_if_missing=True).ask(question, k, s.mode)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.answer:
+        typer.secho(result.answer.text, bold=True)
+    else:
+        typer.secho("この資料には該当する記載が見つかりませんでした (no answer in the documents).", bold=True)
+        if result.hits:
+            typer.echo("Nearest passages (not an answer):")
+    for h in result.hits:
+        c = h.passage.citation
+        typer.echo(f"\n[{h.rank}] {c.doc} p.{c.page} 「{c.section}」 score {h.score:.3f} chars {c.start}-{c.end}")
+        typer.echo("    " + h.passage.text.replace("\n", "\n    "))
+    typer.echo(f"\n({result.took_ms:.1f} ms)", err=True)
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host", help="Address to bind [default 127.0.0.1]."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port [default 8000]."),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Serve the HTTP API (and docs at /docs); builds the index first if it is missing."""
+    import uvicorn
+
+    from .api import create_app
+
+    s = _settings(corpus, index, model, host=host, port=port)
+    assistant = _assistant(s, build_if_missing=True)
+    typer.echo(f"stiqa: serving {len(assistant.index.passages)} passages on http://{s.host}:{s.port}", err=True)
+    uvicorn.run(create_app(s, assistant), host=s.host, port=s.port, log_level="warning")
+
+
+def main() -> None:
+    app(prog_name="stiqa")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""All configuration in one place: defaults, overridden by STIQA_* environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .embed import DEFAULT_MODEL
+
+MODES = ("dense", "lexical", "hybrid")
+
+
+def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    query_prompt: str | None = None
+    passage_prompt: str | None = None
+    allow_download: bool = False
+    lexical_mode: str = "A"
+    mode: str = "hybrid"
+    k: int = 5
+    # Abstain below these evidence scores (answer.Evidence), for questions with and
+    # without Japanese words; `python bench/calibrate.py` measures them and their margins.
+    min_evidence: float = 0.093
+    min_evidence_other: float = 0.043
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        base = cls()
+        s = replace(
+            base,
+            corpus_dir=Path(e.get("STIQA_CORPUS_DIR", base.corpus_dir)),
+            index_dir=Path(e.get("STIQA_INDEX_DIR", base.index_dir)),
+            model=e.get("STIQA_MODEL", base.model),
+            query_prompt=e.get("STIQA_QUERY_PROMPT", base.query_prompt),
+            passage_prompt=e.get("STIQA_PASSAGE_PROMPT", base.passage_prompt),
+            allow_download=_env_bool(e, "STIQA_ALLOW_DOWNLOAD", base.allow_download),
+            mode=e.get("STIQA_MODE", base.mode),
+            min_evidence=float(e.get("STIQA_MIN_EVIDENCE", base.min_evidence)),
+            min_evidence_other=float(e.get("STIQA_MIN_EVIDENCE_OTHER", base.min_evidence_other)),
+            host=e.get("STIQA_HOST", base.host),
+            port=int(e.get("STIQA_PORT", base.port)),
+        )
+        s.validate()
+        return s
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.lexical_mode not in ("A", "B", "C"):
+            raise ValueError(f"lexical_mode must be A, B or C, not {self.lexical_mode!r}")

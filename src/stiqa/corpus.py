@@ -1,0 +1,249 @@
+"""Read corpus documents and repair their page layout.
+
+A PDF text extraction loses the layout: pages run together, lines are broken
+where the slide wrapped them, vertical text comes one character per line and
+titles are not always first. This module turns a document into pages of
+*units* (a paragraph, a list item or a table cell, one logical line each),
+with every character still pointing at its place in the original file.
+
+Page breaks are form feeds, or (as in slide decks extracted with pdftotext's
+layout mode) a line that starts with a single space.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .normalize import Mapped, fix_vertical_glyphs, is_private_use, map_chars
+from .records import Document, Page
+
+BULLETS = frozenset("・•●○〇◯■□◆◇▪▫➢➤▶►✓✔◎")
+TERMINAL = frozenset("。！？!?")
+OPENING = frozenset("(（「『【〔[〈《")
+CLOSING = frozenset(")）」』】〕]〉》")
+PARTICLES = frozenset("のをがはにでとやてへもしる")  # a phrase cannot end on these
+HEADING_OPEN = frozenset("【<＜〈《■")  # a line that starts with one of these is a heading
+_PAGE_START = re.compile(r"^ (?! )\S")
+_TITLE = re.compile(r"^(?:\d{1,2}\.\s*\S|第\d+章)")
+_REFERENCE = "(参考)"
+WRAP_WIDTH = 15  # a line at least this long that ends mid-phrase was wrapped
+ITEM_WRAP_WIDTH = 8  # the same inside a list item
+# A line that starts a list item without a bullet glyph: "①", "1. ", "6/1 ", "2023年4月 ", "3月中".
+ITEM_START = re.compile(r"^(?:[\u2460-\u24ff\u3251-\u32bf]|\d{1,2}[.)](?!\d)|\d{1,2}/\d{1,2}\s|\d{4}年\d{1,2}月|\d{1,2}(?:〜\d{1,2})?月\S)")
+
+
+def is_hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u309f"
+
+
+def is_katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
+
+
+def is_ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+@dataclass
+class Unit:
+    """One logical line of a page: a paragraph, list item or cell."""
+
+    text: Mapped
+    item: bool = False
+    block: int = 0
+    vertical: bool = False
+    last_len: int = 0
+
+
+@dataclass
+class Line:
+    text: Mapped
+    item: bool
+    vertical: bool = False
+
+
+@dataclass
+class RepairedPage:
+    page: Page
+    units: list[Unit]
+    title_unit: int | None
+
+
+def collapse_spaces(m: Mapped) -> Mapped:
+    """Keep one space of any run of white space inside a line."""
+    keep = [i for i, c in enumerate(m.text) if not (c.isspace() and i and m.text[i - 1].isspace())]
+    text = "".join(" " if m.text[i].isspace() else m.text[i] for i in keep)
+    return Mapped(text, [m.src[i] for i in keep])
+
+
+def _read_line(raw: str, base: int) -> Line | None:
+    """Map one raw line; None for a blank line. A leading bullet glyph is dropped."""
+    body = raw.lstrip()
+    item = bool(body) and is_private_use(body[0])
+    m = collapse_spaces(map_chars(raw, base)).strip()
+    if len(m.text) > 1 and m.text[0] in BULLETS:
+        item = True
+        m = m.slice(1, len(m)).strip()
+    elif ITEM_START.match(m.text):
+        item = True
+    return Line(m, item) if m.text else None
+
+
+def _is_vertical_cell(line: Line) -> bool:
+    t = line.text.text
+    return not line.item and (len(t) == 1 or (len(t) <= 3 and t.isdigit()))
+
+
+def _merge_vertical(lines: list[Line]) -> list[Line]:
+    """Turn runs of one-character lines (vertical text) into one line."""
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _is_vertical_cell(lines[j]):
+            j += 1
+        run = lines[i:j]
+        if len(run) >= 3 and sum(len(x.text) == 1 and not x.text.text.isdigit() for x in run) >= 2:
+            out.append(Line(Mapped.join([x.text for x in run]), False, vertical=True))
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
+
+
+def should_join(prev: Unit, nxt: Line, across_blank: bool = False) -> bool:
+    """Whether ``nxt`` continues the phrase that ``prev`` ends (a wrapped line).
+
+    Strong signs (a particle or comma at the end, kana or closing punctuation
+    at the start) join even across a blank line; otherwise a line joins the
+    one before it when that one ran to the wrap width.
+    """
+    text = prev.text.text
+    if nxt.item or not text or prev.vertical != nxt.vertical:
+        return False
+    a, b = text[-1], nxt.text.text[0]
+    if a in TERMINAL or b in HEADING_OPEN:
+        return False
+    if a in "、，," or a in OPENING or b in "、。，．,." or b in CLOSING:
+        return True
+    if across_blank:
+        # A blank line inside a phrase: only a vertical column, or a list item
+        # cut after a particle or in a word at the wrap width.
+        if is_hiragana(b) or (a == "の" and (prev.vertical or prev.item)):
+            return True
+        return prev.item and prev.last_len >= WRAP_WIDTH and (
+            a in PARTICLES or is_katakana(a) or prev.last_len >= 30
+        )
+    if is_hiragana(a) or a in "・ー-" or is_hiragana(b) or b == "ー":
+        return True
+    if a in CLOSING:
+        return False
+    if is_katakana(a) and is_katakana(b):
+        return True
+    width = ITEM_WRAP_WIDTH if prev.item else WRAP_WIDTH
+    return prev.last_len >= width and not (is_ascii_alnum(a) and not is_ascii_alnum(b))
+
+
+def _separator(prev: Mapped, nxt: Mapped) -> str:
+    a, b = prev.text[-1], nxt.text[0]
+    return " " if is_ascii_alnum(a) and is_ascii_alnum(b) else ""
+
+
+def layout_units(raw_lines: list[tuple[str, int]]) -> list[Unit]:
+    """Repair one page's lines into units (see module docstring)."""
+    blocks: list[list[Line]] = [[]]
+    for raw, base in raw_lines:
+        line = _read_line(raw, base)
+        if line is None:
+            if blocks[-1]:
+                blocks.append([])
+        else:
+            blocks[-1].append(line)
+    units: list[Unit] = []
+    for b, block in enumerate(x for x in blocks if x):
+        for line in _merge_vertical(block):
+            line.text = fix_vertical_glyphs(line.text)
+            prev = units[-1] if units else None
+            if prev and prev.block >= b - 1 and should_join(prev, line, prev.block < b):
+                prev.text = Mapped.join([prev.text, line.text], _separator(prev.text, line.text))
+                prev.block = b
+                prev.last_len = len(line.text)
+            else:
+                units.append(Unit(line.text, line.item, b, line.vertical, len(line.text)))
+    if units and units[-1].text.text.isdigit():  # a page number
+        units.pop()
+    for u in units:
+        u.text = fix_vertical_glyphs(u.text)  # again: a join can give a glyph its context
+    return units
+
+
+def find_title(units: list[Unit], search: int = 8) -> tuple[int | None, str]:
+    """The slide title: a numbered heading or a "(参考)" reference heading."""
+    for i, u in enumerate(units[:search]):
+        t = u.text.text
+        if _REFERENCE in t:
+            return i, t[t.index(_REFERENCE):].strip()
+        if _TITLE.match(t):
+            return i, t
+    return None, ""
+
+
+def split_pages(text: str) -> list[list[tuple[str, int]]]:
+    """Split a document into pages of (line, offset) pairs."""
+    lines: list[tuple[str, int]] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        lines.append((raw.rstrip("\r\n"), pos))
+        pos += len(raw)
+    pages: list[list[tuple[str, int]]] = [[]]
+    use_ff = "\f" in text
+    for raw, base in lines:
+        if use_ff and "\f" in raw:
+            head, _, tail = raw.partition("\f")
+            if head.strip():
+                pages[-1].append((head, base))
+            pages.append([(tail, base + len(head) + 1)] if tail else [])
+            continue
+        if not use_ff and _PAGE_START.match(raw) and any(x.strip() for x, _ in pages[-1]):
+            pages.append([])
+        pages[-1].append((raw, base))
+    return [p for p in pages if any(x.strip() for x, _ in p)]
+
+
+def repair_document(name: str, text: str) -> tuple[Document, list[RepairedPage]]:
+    """Repair a whole document: pages, titles and units with source offsets."""
+    repaired: list[RepairedPage] = []
+    for number, raw_lines in enumerate(split_pages(text), start=1):
+        units = layout_units(raw_lines)
+        if not units:
+            continue
+        title_at, title = find_title(units)
+        if not title:
+            title = next((u.text.text for u in units if len(u.text) <= 60), f"{name} p.{number}")
+        page_text = Mapped.join([u.text for u in units], "\n")
+        start, end = page_text.span()
+        page = Page(doc=name, number=number, title=title, text=page_text.text, start=start, end=end)
+        repaired.append(RepairedPage(page, units, title_at))
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    doc_title = repaired[0].page.title if repaired else name
+    return Document(name, doc_title, [r.page for r in repaired], sha), repaired
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every UTF-8 text document of the corpus (README files describe, not inform)."""
+    return sorted(
+        p for p in corpus_dir.iterdir()
+        if p.is_file() and p.suffix in (".txt", ".md") and not p.name.lower().startswith("readme")
+    )
+
+
+def read_document(path: Path) -> str:
+    """Decode a corpus file; a file that is not UTF-8 is an error that names it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from e

@@ -1,0 +1,316 @@
+"""Build, save and load the search index.
+
+An index is a directory ``<index_dir>/<build id>/`` holding the FAISS vectors,
+the passage records, sentence vectors for answer extraction, the BM25 index and
+a manifest. ``<index_dir>/CURRENT`` names the build in use and is replaced
+atomically once a build is complete, so a reader sees either the old index or
+the new one, never half of one, and a killed build leaves the old one usable.
+
+An index built with another model, normalisation or format, or from other
+corpus files, is refused with a message that says how to rebuild it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from . import __version__
+from .corpus import corpus_files, read_document, repair_document
+from .embed import Embedder
+from .lexical import JapaneseTokenizer, LexicalIndex
+from .normalize import NORMALIZATION_VERSION
+from .records import Document, Page, Passage
+from .segment import Segmenter, page_passages
+
+INDEX_FORMAT = 1
+CURRENT = "CURRENT"
+CACHE_FILE = "embeddings.npz"
+REBUILD = "run `stiqa index` to rebuild it"
+
+
+class IndexLoadError(RuntimeError):
+    """The index cannot be used; the message says why and how to fix it."""
+
+
+@dataclass
+class Manifest:
+    format: int
+    stiqa_version: str
+    model: str
+    dim: int
+    normalization: str
+    lexical_tokenizer: str
+    documents: dict[str, str]
+    passages: int
+    sentences: int
+    built_at: str
+    build_seconds: float
+
+
+@dataclass
+class Index:
+    manifest: Manifest
+    documents: list[Document]
+    passages: list[Passage]
+    vectors: faiss.Index
+    sentence_vectors: np.ndarray
+    sentence_start: np.ndarray  # first sentence row of each passage; one extra at the end
+    lexical: LexicalIndex
+    path: Path
+
+    def page(self, doc: str, number: int) -> Page | None:
+        for d in self.documents:
+            if d.name == doc:
+                return next((p for p in d.pages if p.number == number), None)
+        return None
+
+
+def embedding_text(p: Passage) -> str:
+    """What a passage is embedded and BM25-indexed as: its section title gives context."""
+    return f"{p.citation.section}\n{p.text}"
+
+
+def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in corpus_files(corpus_dir)}
+
+
+def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Passage]]:
+    """Repair every document of the corpus and cut it into passages."""
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
+    files = corpus_files(corpus_dir)
+    if not files:
+        raise FileNotFoundError(f"corpus folder {corpus_dir} holds no .txt or .md documents")
+    seg = Segmenter()
+    documents: list[Document] = []
+    passages: list[Passage] = []
+    for f in files:
+        doc, pages = repair_document(f.name, read_document(f))
+        documents.append(doc)
+        for page in pages:
+            passages.extend(page_passages(page, seg))
+    return documents, passages
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    tokenizer: JapaneseTokenizer,
+    progress: Callable[[str], None] | None = None,
+) -> Index:
+    """Build a new index beside the current one, then switch to it atomically."""
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    documents, passages = read_corpus(corpus_dir)
+    say(f"{len(documents)} documents, {len(passages)} passages")
+
+    texts = [embedding_text(p) for p in passages]
+    sentences = [s.text for p in passages for s in p.sentences]
+    # One embedding per distinct text (bridging passages repeat their neighbours'
+    # sentences), reusing the previous build's vectors for texts that did not change.
+    cache = EmbeddingCache.previous(index_dir, embedder)
+    unique = sorted(set(texts) | set(sentences))
+    todo = [t for t in unique if t not in cache]
+    say(f"embedding {len(todo)} texts ({len(unique) - len(todo)} unchanged since the last build)")
+    cache.add(todo, embedder.passages(todo, progress=progress is not None) if todo else None)
+    vectors = cache.get(texts)
+    sentence_vectors = cache.get(sentences)
+    sentence_start = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
+    lexical = LexicalIndex.build([tokenizer.words(t) for t in texts])
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+
+    manifest = Manifest(
+        format=INDEX_FORMAT,
+        stiqa_version=__version__,
+        model=embedder.name,
+        dim=int(vectors.shape[1]),
+        normalization=NORMALIZATION_VERSION,
+        lexical_tokenizer=f"sudachi-core-{tokenizer.mode}",
+        documents={d.name: d.sha256 for d in documents},
+        passages=len(passages),
+        sentences=len(sentences),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        build_seconds=0.0,
+    )
+    index_dir.mkdir(parents=True, exist_ok=True)
+    build_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    tmp = index_dir / f".{build_id}.tmp"
+    tmp.mkdir()
+    try:
+        faiss.write_index(flat, str(tmp / "passages.faiss"))
+        np.save(tmp / "sentences.npy", sentence_vectors)
+        np.save(tmp / "sentence_start.npy", sentence_start)
+        cache.save(tmp / CACHE_FILE, keep=unique)
+        lexical.save(tmp / "bm25")
+        _write_json(tmp / "passages.json", [p.to_dict() for p in passages])
+        _write_json(tmp / "documents.json", [asdict(d) for d in documents])
+        manifest.build_seconds = round(time.perf_counter() - t0, 3)
+        _write_json(tmp / "manifest.json", asdict(manifest))  # written last: marks a complete build
+        _fsync_dir(tmp)
+        final = index_dir / build_id
+        os.replace(tmp, final)
+        _switch(index_dir, build_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep={build_id})
+    say(f"index {build_id} built in {manifest.build_seconds:.1f} s")
+    return Index(manifest, documents, passages, flat, sentence_vectors, sentence_start, lexical, final)
+
+
+class EmbeddingCache:
+    """Passage-prompt embeddings by text, carried from one build to the next."""
+
+    def __init__(self, embedder: Embedder, vectors: dict[str, np.ndarray] | None = None) -> None:
+        self.embedder = embedder
+        self.vectors = vectors or {}
+
+    def key(self, text: str) -> str:
+        return hashlib.sha1(f"{self.embedder.passage_prompt}\0{text}".encode()).hexdigest()
+
+    def __contains__(self, text: str) -> bool:
+        return self.key(text) in self.vectors
+
+    @classmethod
+    def previous(cls, index_dir: Path, embedder: Embedder) -> EmbeddingCache:
+        """The cache of the current build if it used the same model; else empty."""
+        try:
+            build = current_build(index_dir)
+            if _load_manifest(build).model != embedder.name:
+                return cls(embedder)
+            with np.load(build / CACHE_FILE) as data:
+                return cls(embedder, dict(zip(data["keys"].tolist(), data["vectors"])))
+        except (IndexLoadError, OSError, KeyError, ValueError):
+            return cls(embedder)
+
+    def add(self, texts: list[str], vectors: np.ndarray | None) -> None:
+        for t, v in zip(texts, vectors if vectors is not None else []):
+            self.vectors[self.key(t)] = v
+
+    def get(self, texts: list[str]) -> np.ndarray:
+        return np.ascontiguousarray(np.stack([self.vectors[self.key(t)] for t in texts]), dtype=np.float32)
+
+    def save(self, path: Path, keep: list[str]) -> None:
+        keys = [self.key(t) for t in keep]
+        np.savez(path, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _switch(index_dir: Path, build_id: str) -> None:
+    tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
+    tmp.write_text(build_id + "\n", encoding="utf-8")
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _prune(index_dir: Path, keep: set[str]) -> None:
+    """Remove older builds and leftovers of killed ones."""
+    for child in index_dir.iterdir():
+        if not child.is_dir() or child.name in keep:
+            continue
+        leftover = child.name.startswith(".") and child.name.endswith(".tmp")
+        if leftover or (child / "manifest.json").exists():
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def current_build(index_dir: Path) -> Path:
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        raise IndexLoadError(f"no index in {index_dir}: {REBUILD.replace('rebuild', 'build')}")
+    name = pointer.read_text(encoding="utf-8").strip()
+    build = index_dir / name
+    if not name or "/" in name or name.startswith(".") or not build.is_dir():
+        raise IndexLoadError(f"{pointer} names a missing build ({build.name}): {REBUILD}")
+    return build
+
+
+def load_index(index_dir: Path, model: str, corpus_dir: Path | None = None) -> Index:
+    """Load the current build; refuse one that does not fit this configuration."""
+    path = current_build(index_dir)
+    manifest = _load_manifest(path)
+    if manifest.format != INDEX_FORMAT:
+        raise IndexLoadError(
+            f"index format {manifest.format} (stiqa {manifest.stiqa_version}) is not format "
+            f"{INDEX_FORMAT} of stiqa {__version__}: {REBUILD}"
+        )
+    if manifest.model != model:
+        raise IndexLoadError(
+            f"index was built with model {manifest.model!r} but the configured model is {model!r}: "
+            f"{REBUILD} with this model, or set STIQA_MODEL={manifest.model}"
+        )
+    if manifest.normalization != NORMALIZATION_VERSION:
+        raise IndexLoadError(
+            f"index used text normalisation v{manifest.normalization}, this stiqa uses "
+            f"v{NORMALIZATION_VERSION}: {REBUILD}"
+        )
+    if corpus_dir is not None and corpus_dir.is_dir():
+        now = corpus_hashes(corpus_dir)
+        if now != manifest.documents:
+            changed = sorted(set(now.items()) ^ set(manifest.documents.items()))
+            names = ", ".join(sorted({n for n, _ in changed}))
+            raise IndexLoadError(f"corpus changed since the index was built ({names}): {REBUILD}")
+    try:
+        vectors = faiss.read_index(str(path / "passages.faiss"))
+        sentence_vectors = np.load(path / "sentences.npy")
+        sentence_start = np.load(path / "sentence_start.npy")
+        passages = [Passage.from_dict(d) for d in _read_json(path / "passages.json")]
+        documents = [_document(d) for d in _read_json(path / "documents.json")]
+        lexical = LexicalIndex.load(path / "bm25", len(passages))
+    except IndexLoadError:
+        raise
+    except Exception as e:
+        raise IndexLoadError(f"index {path} is damaged ({type(e).__name__}: {e}): {REBUILD}") from e
+    if not (
+        vectors.ntotal == len(passages) == manifest.passages
+        and vectors.d == manifest.dim
+        and sentence_vectors.shape == (manifest.sentences, manifest.dim)
+        and len(sentence_start) == len(passages) + 1
+    ):
+        raise IndexLoadError(f"index {path} is inconsistent (its files disagree in size): {REBUILD}")
+    return Index(manifest, documents, passages, vectors, sentence_vectors, sentence_start, lexical, path)
+
+
+def _read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _load_manifest(path: Path) -> Manifest:
+    try:
+        return Manifest(**_read_json(path / "manifest.json"))
+    except FileNotFoundError as e:
+        raise IndexLoadError(f"index {path} has no manifest (an unfinished build): {REBUILD}") from e
+    except (ValueError, TypeError) as e:
+        raise IndexLoadError(f"index manifest in {path} is unreadable ({e}): {REBUILD}") from e
+
+
+def _document(d: dict[str, Any]) -> Document:
+    return Document(d["name"], d["title"], [Page(**p) for p in d["pages"]], d["sha256"])

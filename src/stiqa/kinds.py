@@ -1,0 +1,61 @@
+"""What kind of answer a question wants, and whether a text can give it.
+
+Half of what users ask is "when" and much of the rest "how many": a passage
+that mentions no date cannot answer "いつ設立されましたか", however close its
+wording. Retrieval and answer extraction give such passages a small prior.
+"""
+
+from __future__ import annotations
+
+import re
+
+WHEN = re.compile(
+    r"いつ|何年|何月|何日|時期|日程|スケジュール|予定は|頃に?|"
+    r"\bwhen\b|what (?:year|month|date|time)|by when|schedule",
+    re.IGNORECASE,
+)
+HOW_MANY = re.compile(
+    r"いくつ|いくら|何[%％台人位件個社校都市カ国]|何パーセント|どのくらい|どれくらい|規模は|"
+    r"how (?:many|much)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
+    re.IGNORECASE,
+)
+DATE = re.compile(
+    r"(?:\d{4}|(?:令和|平成|昭和)(?:\d{1,2}|元))\s*年|\d{1,2}\s*月|\d{1,2}/\d{1,2}|\bFY\s?\d{4}",
+)
+QUANTITY = re.compile(r"\d[\d,.]*\s*(?:%|％|万|億|兆|千|百|台|人|位|件|個|社|拠点|都市|か国|カ国|倍)")
+# The unit a "how many" question asks for, where it names one.
+UNITS = (
+    (re.compile(r"何\s*(人|台|位|件|個|社|校|倍|都市|拠点)"), None),
+    (re.compile(r"何\s*(?:%|％|パーセント)|what (?:percentage|share|percent)", re.IGNORECASE), "%"),
+    (re.compile(r"何\s*(?:カ|か|ヵ|ケ)国|how many countries", re.IGNORECASE), "国"),
+    (re.compile(r"how many people", re.IGNORECASE), "人"),
+    (re.compile(r"いくら|金額|予算額|\bbudget\b|\bcosts?\b|how much (?:money|funding)", re.IGNORECASE), "円"),
+)
+
+
+def wants_date(question: str) -> bool:
+    return bool(WHEN.search(question))
+
+
+def wants_quantity(question: str) -> bool:
+    return bool(HOW_MANY.search(question))
+
+
+def has_date(text: str) -> bool:
+    return bool(DATE.search(text))
+
+
+def wanted_unit(question: str) -> str | None:
+    """"何人" -> "人", "いくら" -> "円", "何%" -> "%"; None when no unit is named."""
+    for pattern, unit in UNITS:
+        m = pattern.search(question)
+        if m:
+            return unit or m.group(1)
+    return None
+
+
+def has_quantity(text: str, unit: str | None = None) -> bool:
+    """A figure in ``text``; with ``unit``, a figure counted in that unit ("1,000万人" for 人)."""
+    if unit is None:
+        return bool(QUANTITY.search(text))
+    return bool(re.search(r"\d[\d,.]*\s*(?:万|億|兆|千|百)?\s*" + re.escape(unit), text))

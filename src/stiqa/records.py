@@ -1,0 +1,112 @@
+"""Plain records that flow from the corpus to the API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Citation:
+    """Where a passage came from: ``original_text[start:end]`` of ``doc``."""
+
+    doc: str
+    page: int
+    section: str
+    start: int
+    end: int
+
+
+@dataclass
+class Sentence:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Passage:
+    id: str
+    text: str
+    citation: Citation
+    sentences: list[Sentence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
+        return cls(
+            id=d["id"],
+            text=d["text"],
+            citation=Citation(**d["citation"]),
+            sentences=[Sentence(**s) for s in d.get("sentences", [])],
+        )
+
+
+@dataclass
+class Page:
+    """One slide (or page) of a document, repaired."""
+
+    doc: str
+    number: int
+    title: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Document:
+    name: str
+    title: str
+    pages: list[Page]
+    sha256: str
+
+
+@dataclass
+class Hit:
+    """A retrieved passage with its score and rank for one question."""
+
+    passage: Passage
+    score: float
+    rank: int
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass
+class Answer:
+    text: str
+    passage_id: str
+    date: str | None = None
+
+
+@dataclass
+class AskResult:
+    question: str
+    answerable: bool
+    answer: Answer | None
+    hits: list[Hit]
+    took_ms: float
+    timings: dict[str, float] = field(default_factory=dict)
+    evidence: Any = None  # answer.Evidence: why it answered or abstained
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``/api/ask`` response body (see ../shared/eval/README.md)."""
+        return {
+            "question": self.question,
+            "answerable": self.answerable,
+            "answer": asdict(self.answer) if self.answer else None,
+            "passages": [
+                {
+                    "id": h.passage.id,
+                    "rank": h.rank,
+                    "score": round(h.score, 4),
+                    "text": h.passage.text,
+                    "citation": asdict(h.passage.citation),
+                }
+                for h in self.hits
+            ],
+            "took_ms": round(self.took_ms, 2),
+        }

@@ -1,0 +1,159 @@
+"""Find the passages for a question: dense (FAISS), lexical (BM25) or both fused.
+
+Hybrid ranking is reciprocal-rank fusion (RRF): it needs no score calibration
+between cosine similarities and BM25 scores, and a side that finds nothing
+(BM25 for an English question over Japanese text) simply does not vote.
+
+The dense side adds a small prior for passages that can give the kind of
+answer asked for (a date for "when", a figure for "how many"; see
+:mod:`stiqa.kinds`). Passages overlap (see :mod:`stiqa.segment`), so of two
+that share most of their text only the better ranked one is returned.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embed import Embedder
+from .index import Index
+from .kinds import has_date, has_quantity, wanted_unit, wants_date, wants_quantity
+from .lexical import JapaneseTokenizer, is_code
+from .normalize import has_japanese, normalize_query
+from .records import Hit
+
+RRF_K = 60
+DEPTH = 50  # candidates taken from each ranker; also the reference rank for distinctiveness
+KIND_PRIOR = 0.03  # cosine bonus for a passage that holds the kind of answer asked for
+MAX_OVERLAP = 0.5  # share of the shorter passage two results may have in common
+
+
+@dataclass
+class Retrieved:
+    hits: list[Hit]
+    # How far the best passage stands out: its cosine minus the DEPTH-th best one's.
+    # Off-topic questions score every passage about the same.
+    distinctiveness: float
+
+
+@dataclass
+class Query:
+    """A question as the retrievers see it."""
+
+    text: str
+    vector: np.ndarray
+    words: list[str]  # content words
+    lexical_words: list[str]  # the words BM25 looks for
+    japanese: bool = True
+    wants_date: bool = False
+    wants_quantity: bool = False
+    unit: str | None = None  # the unit a "how many" question names
+
+    def finds_kind(self, text: str) -> bool:
+        """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
+        return (self.wants_date and has_date(text)) or (self.wants_quantity and has_quantity(text, self.unit))
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, tokenizer: JapaneseTokenizer) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.dated = np.array([has_date(p.text) for p in index.passages], dtype=bool)
+        self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
+        self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
+        self.docs = [p.citation.doc for p in index.passages]
+
+    def query(self, question: str, mode: str, timings: dict[str, float]) -> Query:
+        t0 = time.perf_counter()
+        text = normalize_query(question)
+        terms = self.tokenizer.terms(text)
+        japanese = has_japanese(text)
+        words = [w for w, _ in terms]
+        # Over Japanese text, the English words of an English question match only stray
+        # English (citations, labels); its acronyms and numbers match what they name.
+        lexical_words = words if japanese else [w for w, surface in terms if is_code(surface)]
+        t1 = time.perf_counter()
+        timings["normalize_ms"] = (t1 - t0) * 1000
+        # Embedded in every mode: answer choice and abstention use it too.
+        vector = self.embedder.queries([text])[0]
+        timings["embed_ms"] = (time.perf_counter() - t1) * 1000
+        return Query(
+            text, vector, words, lexical_words, japanese, wants_date(text), wants_quantity(text), wanted_unit(text)
+        )
+
+    def dense(self, q: Query, n: int) -> list[tuple[int, float]]:
+        """Passages by cosine similarity, best first."""
+        scores, ids = self.index.vectors.search(q.vector[None, :], min(n, self.index.vectors.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def prior(self, q: Query, i: int) -> float:
+        return KIND_PRIOR * ((q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i]))
+
+    def distinct(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+        """The best ``k`` of ``ranked`` with no two sharing most of their text."""
+        kept: list[tuple[int, float]] = []
+        for i, s in ranked:
+            a, b = self.spans[i]
+            if any(
+                self.docs[i] == self.docs[j]
+                and min(b, self.spans[j][1]) - max(a, self.spans[j][0])
+                > MAX_OVERLAP * min(b - a, self.spans[j][1] - self.spans[j][0])
+                for j, _ in kept
+            ):
+                continue
+            kept.append((i, s))
+            if len(kept) == k:
+                break
+        return kept
+
+    def lexical(self, q: Query, n: int) -> list[tuple[int, float]]:
+        scores = self.index.lexical.scores(q.lexical_words)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def search(self, q: Query, k: int, mode: str, timings: dict[str, float]) -> Retrieved:
+        """The top ``k`` distinct passages for ``q``, best first."""
+        depth = max(DEPTH, 4 * k)
+        t0 = time.perf_counter()
+        dense = self.dense(q, depth)
+        t1 = time.perf_counter()
+        lexical = self.lexical(q, depth) if mode != "dense" else []
+        t2 = time.perf_counter()
+        timings["dense_ms"] = (t1 - t0) * 1000
+        timings["lexical_ms"] = (t2 - t1) * 1000
+        dense_ranked = sorted(((i, c + self.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
+        if mode == "dense":
+            ranked = dense_ranked
+        elif mode == "lexical":
+            ranked = lexical
+        else:
+            # BM25 votes in proportion to the question's words it can find in the corpus.
+            weight = self.index.lexical.known(q.lexical_words) / max(1, len(q.words))
+            ranked = fuse([dense_ranked, lexical], [1.0, weight])
+        cosine = dict(dense)
+        bm25 = dict(lexical)
+        hits = [
+            Hit(self.index.passages[i], score=s, rank=r, dense=cosine.get(i), lexical=bm25.get(i))
+            for r, (i, s) in enumerate(self.distinct(ranked, k), start=1)
+        ]
+        timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
+        spread = dense[0][1] - dense[min(DEPTH, len(dense)) - 1][1] if dense else 0.0
+        return Retrieved(hits, spread)
+
+
+def fuse(
+    rankings: list[list[tuple[int, float]]], weights: list[float] | None = None, k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion, scaled so that first place in every ranking scores 1.0."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[int, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, (i, _) in enumerate(ranking, start=1):
+            scores[i] = scores.get(i, 0.0) + w / (k + rank)
+    best = sum(weights) / (k + 1)
+    return sorted(((i, s / best) for i, s in scores.items()), key=lambda x: (-x[1], x[0]))

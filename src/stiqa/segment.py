@@ -1,0 +1,138 @@
+"""Sentences (pysbd) and passages of whole sentences within one page.
+
+A passage is what retrieval returns and cites, so it should be the answer and
+not the whole slide: a few sentences, or one group of list items, packed up to
+``target`` characters and never beyond ``max_chars``. Passages break at blank-
+line blocks once they hold enough text to stand alone, and never cross pages.
+
+Slides scatter one statement over neighbouring cells (a heading, then its
+figures), so besides these passages every boundary between two of them is
+covered by a bridging window (the second half of one and the first half of the
+next). Retrieval keeps only the best of passages that overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import pysbd
+
+from .corpus import RepairedPage
+from .normalize import Mapped
+from .records import Citation, Passage, Sentence
+
+MAX_CHARS = 400
+TARGET_CHARS = 300
+MIN_CHARS = 100
+TAIL_CHARS = 20  # a page's last passage shorter than this joins the one before
+_SOFT_BREAK = re.compile(r"[、,，;；:：]")
+
+
+@dataclass
+class _Piece:
+    text: Mapped
+    unit: int
+    block: int
+    after_gap: bool = False  # something was left out just before (the title)
+
+
+class Segmenter:
+    """Japanese sentence splitting; pysbd also copes with the English in the text."""
+
+    def __init__(self, max_chars: int = MAX_CHARS) -> None:
+        self._sbd = pysbd.Segmenter(language="ja", clean=False, char_span=True)
+        self.max_chars = max_chars
+
+    def sentences(self, unit: Mapped) -> list[Mapped]:
+        out: list[Mapped] = []
+        for span in self._sbd.segment(unit.text):
+            piece = unit.slice(span.start, span.end).strip()
+            if piece.text:
+                out.extend(self._fit(piece))
+        return out
+
+    def _fit(self, s: Mapped) -> list[Mapped]:
+        """Split a sentence longer than a passage at commas (or hard, as a last resort)."""
+        if len(s) <= self.max_chars:
+            return [s]
+        cut = self.max_chars
+        for m in _SOFT_BREAK.finditer(s.text, 0, self.max_chars):
+            cut = m.end()
+        return [s.slice(0, cut).strip()] + self._fit(s.slice(cut, len(s)).strip())
+
+
+def _pieces(page: RepairedPage, seg: Segmenter) -> list[_Piece]:
+    out: list[_Piece] = []
+    gap = False
+    for i, unit in enumerate(page.units):
+        if i == page.title_unit:
+            gap = True
+            continue
+        for s in seg.sentences(unit.text):
+            out.append(_Piece(s, i, unit.block, gap))
+            gap = False
+    return out
+
+
+def _join(pieces: list[_Piece]) -> Mapped:
+    parts: list[Mapped] = []
+    for j, p in enumerate(pieces):
+        if j and p.unit != pieces[j - 1].unit:
+            parts.append(Mapped("\n", [p.text.src[0]]))
+        parts.append(p.text)
+    return Mapped.join(parts)
+
+
+def page_passages(
+    page: RepairedPage,
+    seg: Segmenter,
+    target: int = TARGET_CHARS,
+    min_chars: int = MIN_CHARS,
+) -> list[Passage]:
+    """Pack one page's sentences into passages (see module docstring)."""
+    groups: list[list[_Piece]] = []
+    cur: list[_Piece] = []
+    size = 0
+    for p in _pieces(page, seg):
+        if cur:
+            new_block = p.block != cur[-1].block
+            if (
+                p.after_gap
+                or size + 1 + len(p.text) > seg.max_chars
+                or size >= target
+                or (new_block and size >= min_chars)
+            ):
+                groups.append(cur)
+                cur, size = [], 0
+        size += len(p.text) + (1 if cur else 0)
+        cur.append(p)
+    if cur:
+        groups.append(cur)
+    if len(groups) > 1 and sum(len(p.text) for p in groups[-1]) < TAIL_CHARS:
+        tail = groups.pop()
+        if sum(len(p.text) + 1 for p in groups[-1] + tail) <= seg.max_chars:
+            groups[-1].extend(tail)
+        else:
+            groups.append(tail)
+    windows = groups + [
+        left[len(left) // 2:] + right[: (len(right) + 1) // 2]
+        for left, right in zip(groups, groups[1:])
+    ]
+    windows = [w for w in windows if len(_join(w)) <= seg.max_chars]
+    windows.sort(key=lambda w: (w[0].text.src[0], -len(w)))
+    stem = PurePath(page.page.doc).stem
+    passages = []
+    for n, group in enumerate(windows, start=1):
+        text = _join(group)
+        start, end = text.span()
+        passages.append(
+            Passage(
+                id=f"{stem}-p{page.page.number:02d}-{n:02d}",
+                text=text.text,
+                citation=Citation(page.page.doc, page.page.number, page.page.title, start, end),
+                sentences=[Sentence(p.text.text, *p.text.span()) for p in group],
+            )
+        )
+    return passages

@@ -1,0 +1,35 @@
+import pytest
+
+from stiqa.answer import MAX_ANSWER_CHARS
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("WOTAのシステムは排水を何%以上再生しますか？", "98%以上"),
+        ("みどりの食料システム戦略はいつ決定されましたか？", "2021年5月12日"),
+        ("国内の量子技術の利用者の2030年の目標は？", "1,000万人"),
+        ("Where will the flagship base of the Global Startup Campus be?", "東京都心"),
+    ],
+)
+def test_excerpt_answers(assistant, question, expected):
+    result = assistant.ask(question, 5)
+    assert result.answerable
+    assert expected in result.answer.text
+    assert len(result.answer.text) <= MAX_ANSWER_CHARS
+    assert result.answer.passage_id in {h.passage.id for h in result.hits}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["今日の東京の天気はどうですか？", "How do I cook sushi rice?", "原子力発電所の再稼働は何基ですか？"],
+)
+def test_abstains_when_the_documents_do_not_answer(assistant, question):
+    result = assistant.ask(question, 5)
+    assert not result.answerable and result.answer is None
+    assert result.hits  # the nearest passages are still listed
+
+
+def test_short_heading_gets_its_figure(assistant):
+    result = assistant.ask("量子技術による生産額の目標はどれくらいですか？", 5)
+    assert "50兆円規模" in result.answer.text

@@ -1,0 +1,72 @@
+"""The `stiqa` command as a user runs it."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from stiqa.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def env(index_settings, assistant, monkeypatch):
+    monkeypatch.setenv("STIQA_INDEX_DIR", str(index_settings.index_dir))
+    monkeypatch.setenv("STIQA_CORPUS_DIR", str(index_settings.corpus_dir))
+
+
+def test_ask_prints_answer_then_numbered_citations(env):
+    r = runner.invoke(app, ["ask", "JT-60SAの運転開始記念式典はいつ？", "-k", "2"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert "2023年12月1日" in lines[0]
+    assert any(line.startswith("[1] sti-policy-2024.txt p.6") for line in lines)
+    assert any(line.startswith("[2] ") for line in lines)
+
+
+def test_ask_json_is_the_api_response(env, assistant):
+    r = runner.invoke(app, ["ask", "WOTAの水循環システムは何%を再生？", "--json", "--mode", "dense"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    expected = assistant.ask("WOTAの水循環システムは何%を再生？", 5, "dense").to_dict()
+    for key in ("question", "answerable", "answer"):
+        assert body[key] == expected[key]
+    assert [p["id"] for p in body["passages"]] == [p["id"] for p in expected["passages"]]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ask", "  "], "the question is empty"),
+        (["ask", "大学", "-k", "0"], "between 1 and 50"),
+        (["ask", "大学", "--mode", "fuzzy"], "mode must be one of"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(env, args, message):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2
+    assert message in r.output
+
+
+def test_index_builds_and_reports(tmp_path, doc_text):
+    from .conftest import small_corpus
+
+    corpus = small_corpus(tmp_path / "corpus", doc_text)
+    r = runner.invoke(app, ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
+    assert r.exit_code == 0, r.output
+    assert "indexed 1 document(s)" in r.stdout
+    assert (tmp_path / "index" / "CURRENT").exists()
+
+
+def test_index_of_missing_corpus_fails_cleanly(tmp_path):
+    r = runner.invoke(app, ["index", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i")])
+    assert r.exit_code == 1
+    assert "does not exist" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_ask_refuses_an_index_of_another_model(env, index_settings):
+    r = runner.invoke(app, ["ask", "大学ファンドとは", "--model", "cl-nagoya/ruri-v3-30m"])
+    assert r.exit_code == 1
+    assert "cannot load embedding model" in r.output or "stiqa index" in r.output

@@ -1,0 +1,21 @@
+from stiqa.kinds import has_date, has_quantity, wants_date, wants_quantity
+
+
+def test_when_questions():
+    for q in ("即時オープンアクセスはいつから？", "設立時期は？", "何年に策定されましたか", "When was it founded?", "what year?"):
+        assert wants_date(q), q
+    assert not wants_date("東北大学は何の認定候補に選ばれましたか？")
+
+
+def test_how_many_questions():
+    for q in ("拠点都市はいくつですか？", "何%以上を再生できますか", "世界ランクは何位ですか？", "How many showers?"):
+        assert wants_quantity(q), q
+    assert not wants_quantity("誰が主体となりますか？")
+
+
+def test_dates_and_quantities_in_text():
+    assert has_date("AIセーフティ・インスティテュートの設立(令和6年2月)")
+    assert has_date("2025年度に開始") and has_date("6/1 着任") and has_date("令和元年6月11日")
+    assert not has_date("東北大学を認定候補に選定")
+    assert has_quantity("排水の98%以上") and has_quantity("拠点8都市") and has_quantity("50兆円規模")
+    assert not has_quantity("第6期科学技術・イノベーション基本計画")

@@ -1,0 +1,54 @@
+import pytest
+
+from stiqa.retrieve import MAX_OVERLAP, fuse
+
+
+def search(assistant, question, mode, k=5):
+    q = assistant.retriever.query(question, mode, {})
+    return assistant.retriever.search(q, k, mode, {})
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical", "hybrid"])
+def test_each_mode_finds_the_passage(assistant, mode):
+    hits = search(assistant, "能登半島でISUTが活用した情報システムは？", mode).hits
+    assert "SIP4D" in hits[0].passage.text
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_english_question_over_japanese_text(assistant):
+    hits = search(assistant, "How many showers were deployed on the Noto Peninsula?", "hybrid").hits
+    assert any("シャワーを約100台" in h.passage.text for h in hits[:3])
+
+
+def test_when_question_prefers_dated_passages(assistant, monkeypatch):
+    from stiqa import retrieve
+    from stiqa.kinds import has_date
+
+    question = "ITER機構長の総理表敬はいつ？"
+    with_prior = search(assistant, question, "dense", k=3).hits
+    monkeypatch.setattr(retrieve, "KIND_PRIOR", 0.0)
+    without = search(assistant, question, "dense", k=3).hits
+    assert "2023年11月30日" in with_prior[0].passage.text
+    assert sum(has_date(h.passage.text) for h in with_prior) > sum(has_date(h.passage.text) for h in without)
+
+
+def test_results_do_not_repeat_each_other(assistant):
+    hits = search(assistant, "オープンアクセスの推進", "hybrid", k=10).hits
+    for i, a in enumerate(hits):
+        for b in hits[:i]:
+            ca, cb = a.passage.citation, b.passage.citation
+            shared = min(ca.end, cb.end) - max(ca.start, cb.start)
+            assert shared <= MAX_OVERLAP * min(ca.end - ca.start, cb.end - cb.start)
+
+
+def test_off_topic_questions_stand_out_less(assistant):
+    on = search(assistant, "WOTAの水循環システムの特徴は？", "hybrid").distinctiveness
+    off = search(assistant, "What is the tallest mountain in the world?", "hybrid").distinctiveness
+    assert on > off
+
+
+def test_fuse_is_weighted_reciprocal_rank():
+    fused = dict(fuse([[(1, 0.9), (2, 0.8)], [(2, 7.0), (3, 1.0)]]))
+    assert max(fused, key=fused.get) == 2
+    assert fuse([[(5, 1.0)], [(5, 2.0)]])[0] == (5, pytest.approx(1.0))
+    assert dict(fuse([[(1, 1.0)], [(2, 1.0)]], [1.0, 0.0])).get(2) == 0.0

@@ -1,0 +1,65 @@
+import difflib
+
+import pytest
+
+from stiqa.corpus import repair_document
+from stiqa.normalize import Mapped, has_extraction_faults, map_chars
+from stiqa.segment import MAX_CHARS, Segmenter, page_passages
+
+
+@pytest.fixture(scope="module")
+def passages(doc_text):
+    _, pages = repair_document("sti-policy-2024.txt", doc_text)
+    seg = Segmenter()
+    return [p for page in pages for p in page_passages(page, seg)]
+
+
+def squash(text: str) -> str:
+    return "".join(map_chars(text).text.split())
+
+
+def test_sentences_split_on_japanese_full_stops():
+    seg = Segmenter()
+    unit = map_chars("SIP第1期(2014〜2018年度)で研究開発を実施。組織を越えた防災情報の相互流通を担うシステム。")
+    assert [s.text for s in seg.sentences(unit)] == [
+        "SIP第1期(2014〜2018年度)で研究開発を実施。",
+        "組織を越えた防災情報の相互流通を担うシステム。",
+    ]
+
+
+def test_overlong_sentence_is_cut_at_commas():
+    seg = Segmenter(max_chars=30)
+    text = "、".join(["研究開発の推進"] * 10) + "。"
+    parts = seg.sentences(Mapped(text, list(range(len(text)))))
+    assert all(len(p) <= 30 for p in parts)
+    assert "".join(p.text for p in parts) == text
+
+
+def test_passages_are_short_whole_sentences_of_one_page(passages):
+    assert len(passages) > 50
+    for p in passages:
+        assert 0 < len(p.text) <= MAX_CHARS
+        assert p.text.replace("\n", "") == "".join(s.text for s in p.sentences)
+        assert p.citation.section
+
+
+def test_citations_point_at_the_passage(passages, doc_text):
+    for p in passages:
+        span = doc_text[p.citation.start:p.citation.end]
+        ratio = difflib.SequenceMatcher(None, squash(span), squash(p.text), autojunk=False).ratio()
+        assert ratio >= 0.8, p.id
+
+
+def test_no_fault_glyphs_in_passages(passages):
+    assert not any(has_extraction_faults(p.text) for p in passages)
+
+
+def test_ids_are_unique_and_name_the_page(passages):
+    ids = [p.id for p in passages]
+    assert len(set(ids)) == len(ids)
+    assert all(p.id.startswith(f"sti-policy-2024-p{p.citation.page:02d}-") for p in passages)
+
+
+def test_a_heading_and_its_figure_share_a_passage(passages):
+    # The 2030 targets sit under their heading; some passage holds both.
+    assert any("2030年目標" in p.text and "1,000万人" in p.text for p in passages)
