@@ -63,8 +63,8 @@ def test_page_offsets_point_into_the_original(repaired, doc_text):
     _, pages = repaired
     for p in pages:
         for u in p.units:
-            for ch, i in zip(u.text.text, u.text.src):
-                assert 0 <= i < len(doc_text)
+            assert len(u.text.text) == len(u.text.src)
+            assert all(0 <= i < len(doc_text) for i in u.text.src)
         assert doc_text[p.page.start:p.page.end].strip()
 
 

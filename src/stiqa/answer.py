@@ -16,12 +16,12 @@ excerpt never exceeds 200 characters.
 
 Whether to answer at all is decided by :class:`Evidence`: the excerpt must
 hold the kind of answer the question asks for (a date for "いつ", a figure in
-the unit asked for "何人" or "いくら"), and an evidence score, how far the best passage stands out
-from the rest plus how many of the question's words it holds, must reach a
-threshold calibrated on answerable and unanswerable questions
-(``bench/calibrate.py`` measures the thresholds and their margins). A question
-with no Japanese words cannot match the text word for word, so it has its own
-threshold.
+the unit asked for "何人" or "いくら"), and an evidence score (how far the best
+passage stands out from the rest, plus how many of the question's words the
+top passages hold) must reach a threshold calibrated on answerable and
+unanswerable questions (``bench/calibrate.py`` measures the thresholds and
+their margins). A question with no Japanese words cannot match the text word
+for word, so it has its own threshold.
 """
 
 from __future__ import annotations
@@ -154,10 +154,10 @@ class AnswerExtractor:
         if not (q.wants_date or q.wants_quantity) or any(q.finds_kind(s.text) for s in sents[first:last + 1]):
             return first, last
         size = sum(len(s.text) + 1 for s in sents[first:last + 1])
-        for f, l, extra in ((first, last + 1, last + 1), (first - 1, last, first - 1)):
+        for lo, hi, extra in ((first, last + 1, last + 1), (first - 1, last, first - 1)):
             if 0 <= extra < len(sents) and q.finds_kind(sents[extra].text):
                 if size + len(sents[extra].text) <= MAX_ANSWER_CHARS:
-                    return f, l
+                    return lo, hi
         return first, last
 
     def _excerpt(self, c: _Candidate) -> str:

@@ -33,7 +33,7 @@ class Settings:
     # Abstain below these evidence scores (answer.Evidence), for questions with and
     # without Japanese words; `python bench/calibrate.py` measures them and their margins.
     min_evidence: float = 0.093
-    min_evidence_other: float = 0.043
+    min_evidence_other: float = 0.0415
     host: str = "127.0.0.1"
     port: int = 8000
 
