@@ -33,3 +33,22 @@ def test_abstains_when_the_documents_do_not_answer(assistant, question):
 def test_short_heading_gets_its_figure(assistant):
     result = assistant.ask("量子技術による生産額の目標はどれくらいですか？", 5)
     assert "50兆円規模" in result.answer.text
+
+
+@pytest.mark.parametrize(
+    "question, date",
+    [
+        ("JT-60SAの運転開始記念式典はいつ？", "2023-12-01"),  # the second of two dates on a line
+        ("ITER機構長の総理表敬はいつ？", "2023-11-30"),  # the first of them
+        ("量子未来社会ビジョンはいつ決定されましたか？", "2022-04-22"),  # a timeline line
+        ("When was the AI Safety Institute established?", "2024-02"),  # 令和6年2月
+        ("SIP第1期はいつ実施されましたか？", "FY2014/FY2018"),  # a range of fiscal years
+    ],
+)
+def test_when_questions_get_the_normalised_date(assistant, question, date):
+    result = assistant.ask(question, 5)
+    assert result.answer.date == date
+
+
+def test_other_questions_get_no_date(assistant):
+    assert assistant.ask("東北大学は何の認定候補に選ばれましたか？", 5).answer.date is None

@@ -30,6 +30,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+from .dates import answer_date, find_dates
 from .index import Index, embedding_text
 from .lexical import JapaneseTokenizer
 from .records import Answer, Hit
@@ -146,7 +147,33 @@ class AnswerExtractor:
             for h in hits[: self.top_passages]
         )
         evidence = Evidence(retrieved.distinctiveness, cov, bool(kind_found), japanese)
-        return Answer(text=text, passage_id=passage.id), evidence
+        date = self.date_in(text, wanted) if q.wants_date else None
+        return Answer(text=text, passage_id=passage.id, date=date), evidence
+
+    def date_in(self, text: str, wanted: set[str]) -> str | None:
+        """The date of ``text`` that the question asks about, normalised ("2024-02", "FY2025").
+
+        Of several dates, the one whose own stretch of the line holds most of the question's
+        words: the words before it ("…記念式典(2023年12月1日)") count fully, the words
+        after it ("2023年7月27日 …設立") half, and neither reaches past a neighbouring date
+        or a line break.
+        """
+        mentions = find_dates(text)
+        if not mentions:
+            return None
+
+        def relevance(i: int) -> float:
+            m = mentions[i]
+            lo = max(mentions[i - 1].end if i else 0, text.rfind("\n", 0, m.start) + 1)
+            nxt = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
+            line_end = text.find("\n", m.end)
+            hi = min(nxt, line_end if line_end >= 0 else len(text))
+            before = len(wanted & self.words_of(text[lo:m.start]))
+            after = len(wanted & self.words_of(text[m.end:hi]))
+            return before + 0.5 * after
+
+        best = max(range(len(mentions)), key=lambda i: (relevance(i), -i))
+        return answer_date(mentions[best])
 
     @staticmethod
     def _with_kind(q: Query, sents: list, first: int, last: int) -> tuple[int, int]:
