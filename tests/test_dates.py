@@ -188,3 +188,13 @@ def test_offsets_point_at_the_wording(doc_text):
         text = normalize_query(line)
         for m in find_dates(text, context_year=2024):
             assert text[m.start:m.end] == m.wording
+
+
+def test_spans_of_reported_dates():
+    from stiqa.dates import iso_span, overlaps
+
+    assert iso_span("2024-02") == ("2024-02-01", "2024-02-29")
+    assert iso_span("2023") == ("2023-01-01", "2023-12-31")
+    assert iso_span("FY2024") == ("2024-04-01", "2025-03-31")
+    assert iso_span("2023-12-01") == ("2023-12-01", "2023-12-01")
+    assert overlaps(iso_span("FY2023"), iso_span("2024-02")) and not overlaps(iso_span("FY2024"), iso_span("2024-03"))

@@ -52,3 +52,14 @@ def test_fuse_is_weighted_reciprocal_rank():
     assert max(fused, key=fused.get) == 2
     assert fuse([[(5, 1.0)], [(5, 2.0)]])[0] == (5, pytest.approx(1.0))
     assert dict(fuse([[(1, 1.0)], [(2, 1.0)]], [1.0, 0.0])).get(2) == 0.0
+
+
+def test_a_question_about_a_period_ranks_passages_of_that_period_first(assistant):
+    from stiqa.dates import find_dates, mention_span, overlaps
+
+    q = assistant.retriever.query("2024年度に予定されている取組は？", "hybrid", {})
+    assert q.span == ("2024-04-01", "2025-03-31")
+    hits = assistant.retriever.search(q, 3, "hybrid", {}).hits
+    for h in hits:
+        spans = [mention_span(m) for s in h.passage.sentences for m in find_dates(s.text)]
+        assert any(overlaps(q.span, s) for s in spans), h.passage.id

@@ -34,6 +34,9 @@ __all__ = [
     "era_to_year",
     "find_dates",
     "fiscal_year_span",
+    "iso_span",
+    "mention_span",
+    "overlaps",
 ]
 
 Precision = Literal["day", "month", "year", "fiscal_year", "season"]
@@ -128,6 +131,28 @@ def era_to_year(era: str, year: str | int) -> int:
 def fiscal_year_span(fy: int) -> tuple[str, str]:
     """First and last day of Japanese fiscal year ``fy``: 2024 -> ("2024-04-01", "2025-03-31")."""
     return f"{fy:04d}-04-01", f"{fy + 1:04d}-03-31"
+
+
+def iso_span(date: str) -> tuple[str, str]:
+    """First and last day that a reported date covers: "2024-02" -> ("2024-02-01", "2024-02-29")."""
+    if date.startswith("FY"):
+        return fiscal_year_span(int(date[2:]))
+    parts = [int(x) for x in date.split("-")]
+    if len(parts) == 3:
+        return date, date
+    if len(parts) == 2:
+        y, m = parts
+        return f"{y:04d}-{m:02d}-01", f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+    return f"{parts[0]:04d}-01-01", f"{parts[0]:04d}-12-31"
+
+
+def mention_span(mention: DateMention) -> tuple[str, str]:
+    """The days a mention covers, ranges included, as ISO dates (they compare as strings)."""
+    return iso_span(mention.date)[0], iso_span(mention.end_date or mention.date)[1]
+
+
+def overlaps(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
 
 
 def answer_date(mention: DateMention) -> str:

@@ -6,7 +6,8 @@ between cosine similarities and BM25 scores, and a side that finds nothing
 
 The dense side adds a small prior for passages that can give the kind of
 answer asked for (a date for "when", a figure for "how many"; see
-:mod:`stiqa.kinds`). Passages overlap (see :mod:`stiqa.segment`), so of two
+:mod:`stiqa.kinds`), and, for a question about a time ("2024年度に予定されて
+いる取組は？"), for passages with a date in that span. Passages overlap (see :mod:`stiqa.segment`), so of two
 that share most of their text only the better ranked one is returned.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from .embed import Embedder
 from .index import Index
+from .dates import find_dates, mention_span, overlaps
 from .kinds import has_date, has_quantity, wanted_unit, wants_date, wants_quantity
 from .lexical import JapaneseTokenizer, is_code
 from .normalize import has_japanese, normalize_query
@@ -50,6 +52,7 @@ class Query:
     wants_date: bool = False
     wants_quantity: bool = False
     unit: str | None = None  # the unit a "how many" question names
+    span: tuple[str, str] | None = None  # the time a question is about ("2024年度の…")
 
     def finds_kind(self, text: str) -> bool:
         """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
@@ -65,6 +68,9 @@ class Retriever:
         self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
         self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
         self.docs = [p.citation.doc for p in index.passages]
+        self.date_spans = [
+            [mention_span(m) for s in p.sentences for m in find_dates(s.text)] for p in index.passages
+        ]
 
     def query(self, question: str, mode: str, timings: dict[str, float]) -> Query:
         t0 = time.perf_counter()
@@ -80,8 +86,11 @@ class Retriever:
         # Embedded in every mode: answer choice and abstention use it too.
         vector = self.embedder.queries([text])[0]
         timings["embed_ms"] = (time.perf_counter() - t1) * 1000
+        when = wants_date(text)
+        spans = [] if when else [mention_span(m) for m in find_dates(text)]
+        span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
         return Query(
-            text, vector, words, lexical_words, japanese, wants_date(text), wants_quantity(text), wanted_unit(text)
+            text, vector, words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span
         )
 
     def dense(self, q: Query, n: int) -> list[tuple[int, float]]:
@@ -90,7 +99,10 @@ class Retriever:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def prior(self, q: Query, i: int) -> float:
-        return KIND_PRIOR * ((q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i]))
+        fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i])
+        if q.span is not None:
+            fits += any(overlaps(q.span, s) for s in self.date_spans[i])
+        return KIND_PRIOR * fits
 
     def distinct(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """The best ``k`` of ``ranked`` with no two sharing most of their text."""
