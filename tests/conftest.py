@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from stiqa.config import Settings
@@ -53,3 +59,38 @@ def small_corpus(folder: Path, doc_text: str, pages: int = 2) -> Path:
 def small_settings(tmp_path, doc_text) -> Settings:
     corpus = small_corpus(tmp_path / "corpus", doc_text)
     return Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(assistant, index_settings, tmp_path_factory):
+    """`stiqa serve` (the real CLI, the real default model) over the session's index; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "STIQA_INDEX_DIR": str(index_settings.index_dir), "STIQA_CORPUS_DIR": str(CORPUS)}
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stiqa.cli", "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(f"server did not start: {log.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,11 +1,6 @@
 """The HTTP API: contract, validation, and one end-to-end run of `stiqa serve`."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -13,8 +8,6 @@ from fastapi.testclient import TestClient
 
 from stiqa.api import create_app
 from stiqa.api.schemas import AskResponse
-
-from .conftest import CORPUS, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -95,42 +88,16 @@ def test_openapi_docs(client):
     assert {"/api/ask", "/api/documents", "/api/health"} <= set(spec["paths"])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_end_to_end_through_stiqa_serve(assistant, index_settings, doc_text):
+def test_end_to_end_through_stiqa_serve(server, doc_text):
     """The real CLI server, the real default model, over HTTP."""
-    port = free_port()
-    env = {**os.environ, "STIQA_INDEX_DIR": str(index_settings.index_dir), "STIQA_CORPUS_DIR": str(CORPUS)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stiqa.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"server did not start: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.3)
-        r = httpx.post(f"{url}/api/ask", json={"question": "JT-60SAの運転開始記念式典はいつでしたか？", "k": 3}, timeout=30)
-        assert r.status_code == 200
-        body = r.json()
-        assert body["answerable"] and "2023年12月1日" in body["answer"]["text"]
-        top = body["passages"][0]
-        span = doc_text[top["citation"]["start"]:top["citation"]["end"]]
-        assert "JT-60SA" in span and "式典" in span
-        bad = httpx.post(f"{url}/api/ask", content="not json", headers={"content-type": "application/json"})
-        assert bad.status_code == 422
-        assert json.loads(bad.text)["detail"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    r = httpx.post(f"{server}/api/ask", json={"question": "JT-60SAの運転開始記念式典はいつでしたか？", "k": 3}, timeout=30)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["answerable"] and "2023年12月1日" in body["answer"]["text"]
+    assert body["answer"]["date"] == "2023-12-01"
+    top = body["passages"][0]
+    span = doc_text[top["citation"]["start"]:top["citation"]["end"]]
+    assert "JT-60SA" in span and "式典" in span
+    bad = httpx.post(f"{server}/api/ask", content="not json", headers={"content-type": "application/json"})
+    assert bad.status_code == 422
+    assert json.loads(bad.text)["detail"]

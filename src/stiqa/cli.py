@@ -141,6 +141,32 @@ def serve(
     uvicorn.run(create_app(s, assistant), host=s.host, port=s.port, log_level="warning")
 
 
+@app.command()
+def timeline(
+    from_: Optional[str] = typer.Option(None, "--from", help="Events reaching this date or later: YYYY, YYYY-MM or YYYY-MM-DD."),
+    to: Optional[str] = typer.Option(None, "--to", help="Events starting by this date: YYYY, YYYY-MM or YYYY-MM-DD."),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="Words the event's text, date or section contains."),
+    status: Optional[str] = typer.Option(None, "--status", help="planned or done."),
+    as_json: bool = typer.Option(False, "--json", help="Print exactly the /api/timeline response."),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """List the dated statements of the documents (decisions, launches, plans) with citations."""
+    import shutil
+
+    from .events import filter_events
+    from .timeline_view import run_timeline
+
+    try:  # check the input before loading the model and index
+        filter_events([], from_, to, query, status)
+    except ValueError as e:
+        raise _fail(str(e), 2) from e
+    assistant = _assistant(_settings(corpus, index, model), build_if_missing=True)
+    width = shutil.get_terminal_size((120, 24)).columns
+    typer.echo(run_timeline(assistant, from_, to, query, status, as_json, width))
+
+
 def main() -> None:
     app(prog_name="stiqa")
 

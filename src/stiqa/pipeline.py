@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from .answer import AnswerExtractor
 from .config import MODES, Settings
 from .embed import Embedder, load_embedder
+from .events import Event, build_events
 from .index import Index, build_index, load_index
 from .lexical import JapaneseTokenizer
 from .records import AskResult
@@ -30,6 +32,11 @@ class Assistant:
     index: Index
     retriever: Retriever
     extractor: AnswerExtractor
+
+    @cached_property
+    def events(self) -> list[Event]:
+        """The documents' dated statements (the timeline), read once from the index."""
+        return build_events(self.index)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:

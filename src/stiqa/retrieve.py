@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dates import find_dates, mention_span, overlaps
 from .embed import Embedder
 from .index import Index
-from .dates import find_dates, mention_span, overlaps
 from .kinds import has_date, has_quantity, wanted_unit, wants_date, wants_quantity
 from .lexical import JapaneseTokenizer, is_code
 from .normalize import has_japanese, normalize_query

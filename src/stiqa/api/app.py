@@ -2,17 +2,59 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..config import Settings
 from ..pipeline import Assistant
-from .routers import ask, documents, health
+from .routers import ask, documents, health, pages, timeline
+
+log = logging.getLogger(__name__)
+
+# The web chat (no build step): index.html, app.js, style.css at the repository's web/.
+WEB_DIR = Path(__file__).resolve().parents[3] / "web"
+
+# The chat's pages: no inline script or style, nothing from elsewhere, not framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds the CSP (and friends) to the web chat's responses; /api and the API docs are left alone
+    (Swagger UI at /docs needs inline script)."""
+
+    def __init__(self, app: ASGIApp, skip: tuple[str, ...]) -> None:
+        self.app = app
+        self.skip = skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.skip):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _field(loc: tuple) -> str:
@@ -38,7 +80,9 @@ def _message(exc: RequestValidationError) -> str:
     return "; ".join(msgs) or "the request is invalid"
 
 
-def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, assistant: Assistant | None = None, web_dir: Path | None = WEB_DIR
+) -> FastAPI:
     """Build the app; the assistant (model and index) is loaded once, at start-up."""
 
     @asynccontextmanager
@@ -69,6 +113,20 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=500, content={"detail": "internal error; the server log has the details"})
 
-    for router in (ask.router, documents.router, health.router):
+    for router in (ask.router, documents.router, health.router, pages.router, timeline.router):
         app.include_router(router, prefix="/api")
+    # The chat: its page at /, its script and style under /static/ (not a catch-all mount at /,
+    # which would answer for /api paths too). Without web/ the API still runs.
+    if web_dir is not None and (web_dir / "index.html").is_file():
+        page = web_dir / "index.html"
+
+        @app.get("/", include_in_schema=False)
+        def chat_page() -> FileResponse:
+            return FileResponse(page, media_type="text/html; charset=utf-8")
+
+        app.mount("/static", StaticFiles(directory=web_dir), name="web")
+    elif web_dir is not None:
+        log.warning("web chat not served: %s has no index.html", web_dir)
+    docs = tuple(u for u in (app.docs_url, app.redoc_url, app.openapi_url) if u)
+    app.add_middleware(SecurityHeaders, skip=("/api/", *docs))
     return app

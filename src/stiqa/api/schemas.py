@@ -63,6 +63,22 @@ class AskResponse(BaseModel):
     took_ms: float
 
 
+class EventOut(BaseModel):
+    date: str = Field(description='Start: "2024-02-16", "2024-02", "2024" or a fiscal year "FY2024".')
+    end: str | None = Field(None, description="End of a range (「2014〜2018年度」), else null.")
+    precision: str = Field(description="day, month, year, fiscal_year or season.")
+    wording: str = Field(description="The date as written (NFKC), e.g. 令和6年2月.")
+    text: str = Field(description="The clause the date belongs to, at most 80 characters.")
+    status: Literal["planned", "done"] = Field(
+        description="planned (worded as a plan, or after the document's date) or done."
+    )
+    citation: CitationOut = Field(description="The dated sentence: text[start:end] of the document.")
+
+
+class TimelineResponse(BaseModel):
+    events: list[EventOut] = Field(description="Sorted by date; fiscal years by their April start.")
+
+
 class DocumentOut(BaseModel):
     name: str
     title: str

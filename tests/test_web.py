@@ -1,0 +1,412 @@
+"""The web chat in a real browser (Debian's Chromium driven by Playwright) against `stiqa serve`.
+
+Skipped when Chromium or Playwright is missing, unless CI is set (then they fail).
+Screenshots of the desktop and phone layouts go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+NO_ANSWER = "この資料には該当する記載が見つかりませんでした"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = None
+    if not CHROMIUM.exists():
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            missing = "playwright is not installed (pip install -e '.[dev]')"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run: {missing}")
+        pytest.skip(missing)
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    )
+    yield b
+    b.close()
+    pw.stop()
+
+
+class Page:
+    """A fresh browser context and page; records dialogs and CSP violations."""
+
+    def __init__(self, browser, url: str, viewport: dict) -> None:
+        self.context = browser.new_context(viewport=viewport, locale="ja-JP")
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.url = url
+        self.dialogs: list[str] = []
+        self.csp_violations: list[str] = []
+        self.page.on("dialog", self._dialog)
+        self.page.on("console", self._console)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, msg) -> None:
+        if "Content Security Policy" in msg.text:
+            self.csp_violations.append(msg.text)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture()
+def chat(browser, server):
+    p = Page(browser, server, DESKTOP)
+    yield p
+    p.close()
+    assert not p.csp_violations, p.csp_violations
+    assert not p.dialogs, p.dialogs
+
+
+def open_chat(page, url: str):
+    response = page.goto(url + "/")
+    page.wait_for_selector("html[data-ready=true]")
+    return response
+
+
+def ask(page, question: str, label: str = "質問"):
+    """Type a question, press Enter, wait for its answer card; returns the turn."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("textbox", name=label)
+    box.fill(question)
+    before = page.locator(".turn").count()
+    box.press("Enter")
+    turn = page.locator(".turn").nth(before)
+    expect(turn).not_to_have_attribute("data-status", "pending", timeout=30_000)
+    return turn
+
+
+def test_japanese_question_gets_a_cited_answer(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    open_chat(page, chat.url)
+    expect(page.get_by_role("heading", name="資料について質問してください")).to_be_visible()
+    send = page.get_by_role("button", name="送信")
+    expect(send).to_be_disabled()
+    page.get_by_role("textbox", name="質問").fill("   ")
+    expect(send).to_be_disabled()
+
+    turn = ask(page, "AIセーフティ・インスティテュートの設立時期は？")
+    expect(turn).to_have_attribute("data-status", "done")
+    expect(turn.locator(".question")).to_contain_text("AIセーフティ・インスティテュートの設立時期は？")
+    answer = turn.locator(".answer-text")
+    expect(answer).to_contain_text("令和6年2月")
+    # The words shared with the question are highlighted.
+    expect(answer.locator("mark").first).to_contain_text("AIセーフティ・インスティテュート")
+    citations = turn.locator(".citation")
+    assert citations.count() == 5
+    first = citations.first
+    expect(first.locator(".cite-page")).to_have_text("p.5")
+    expect(first.locator(".cite-section")).to_have_text("(参考) AIに関する取組")
+    expect(first.locator(".cite-score")).to_have_text(re.compile(r"スコア \d\.\d{3}"))
+    expect(first.locator(".passage-text mark")).to_contain_text("AIセーフティ・インスティテュートの設立")
+    expect(turn.get_by_role("button", name=re.compile("出典"))).to_be_visible()
+    # Announced to screen readers; the welcome panel is gone; the box is empty and ready.
+    expect(page.locator("[aria-live=polite]")).to_contain_text("令和6年2月")
+    expect(page.locator("#welcome")).to_be_hidden()
+    expect(page.get_by_role("textbox", name="質問")).to_have_value("")
+    expect(page.get_by_role("textbox", name="質問")).to_be_focused()
+
+
+def test_unanswerable_question_says_so(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    open_chat(page, chat.url)
+    turn = ask(page, "What is the tallest mountain in the world?")
+    expect(turn.locator(".no-answer")).to_contain_text(NO_ANSWER)
+    assert turn.locator(".answer-text").count() == 0
+    expect(turn.get_by_role("heading", name="関連しそうな箇所（回答ではありません）")).to_be_visible()
+    nearest = turn.locator(".citation")
+    assert nearest.count() >= 1
+    for i in range(nearest.count()):
+        expect(nearest.nth(i).locator(".badge")).to_have_text("回答ではありません")
+    expect(page.locator("[aria-live=polite]")).to_contain_text(NO_ANSWER)
+
+
+def test_enter_while_an_ime_composes_does_not_send(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    open_chat(page, chat.url)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/api/ask") else None)
+    box = page.get_by_role("textbox", name="質問")
+    box.fill("即時オープンアクセスは")
+    # Enter that confirms a conversion: isComposing (Chrome, Firefox) or keyCode 229 (Safari).
+    seen = box.evaluate(
+        """(el) => {
+            const codes = [];
+            for (const init of [{isComposing: true, keyCode: 229}, {isComposing: true}, {keyCode: 229}]) {
+                const ev = new KeyboardEvent("keydown", {key: "Enter", code: "Enter", bubbles: true, cancelable: true, ...init});
+                if (init.keyCode && ev.keyCode !== init.keyCode) Object.defineProperty(ev, "keyCode", {get: () => init.keyCode});
+                el.dispatchEvent(ev);
+                codes.push([ev.isComposing, ev.keyCode, ev.defaultPrevented]);
+            }
+            el.dispatchEvent(new CompositionEvent("compositionstart", {data: "いつ"}));
+            const during = new KeyboardEvent("keydown", {key: "Enter", bubbles: true, cancelable: true});
+            el.dispatchEvent(during);
+            el.dispatchEvent(new CompositionEvent("compositionend", {data: "いつ"}));
+            codes.push([during.isComposing, during.keyCode, during.defaultPrevented]);
+            return codes;
+        }"""
+    )
+    assert seen == [[True, 229, False], [True, 0, False], [False, 229, False], [False, 0, False]]
+    page.wait_for_timeout(300)
+    assert asked == []
+    assert page.locator(".turn").count() == 0
+    expect(box).to_have_value("即時オープンアクセスは")
+    # Shift+Enter is a new line; a plain Enter afterwards sends.
+    box.press("End")
+    box.press("Shift+Enter")
+    box.type("いつから？")
+    expect(box).to_have_value("即時オープンアクセスは\nいつから？")
+    assert page.locator(".turn").count() == 0
+    box.press("Enter")
+    expect(page.locator(".turn")).to_have_count(1)
+    expect(page.locator(".turn").first).to_have_attribute("data-status", "done", timeout=30_000)
+    assert len(asked) == 1
+
+
+def test_keyboard_only_example_question(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    open_chat(page, chat.url)
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('example')"):
+            break
+    else:
+        pytest.fail("no example question reachable with Tab")
+    expect(page.locator(":focus")).to_have_text("即時オープンアクセスはいつから？")
+    page.keyboard.press("Enter")
+    turn = page.locator(".turn").first
+    expect(turn).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(turn.locator(".answer-text")).to_contain_text("即時オープンアクセス")
+
+
+def test_citation_opens_the_source_viewer(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    open_chat(page, chat.url)
+    turn = ask(page, "AIセーフティ・インスティテュートの設立時期は？")
+    opener = turn.get_by_role("button", name=re.compile(r"^引用 ?1 ?p\.5 ?\(参考\) AIに関する取組.*原文を開く"))
+    opener.focus()
+    page.keyboard.press("Enter")  # keyboard only
+    viewer = page.get_by_role("dialog")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("#viewer-meta")).to_have_text("sti-policy-2024.txt ・ p.5")
+    expect(viewer.get_by_role("heading", name="(参考) AIに関する取組")).to_be_visible()
+    expect(viewer.locator("#viewer-pos")).to_have_text("5 / 14 ページ")
+    mark = viewer.locator("mark.cited")
+    expect(mark).to_have_count(1)
+    expect(mark).to_contain_text("AIセーフティ・インスティテュートの設立(令和6年2月)")
+    expect(mark).to_be_in_viewport()
+    # The highlighted text is the passage, inside the slide's full text.
+    full = viewer.locator("#viewer-text").inner_text()
+    assert full.startswith("(参考) AIに関する取組\n") and len(full) > len(mark.inner_text()) + 500
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "desktop-source.png")
+    # Next page, then Escape returns to the conversation, focus back on the citation.
+    viewer.get_by_role("button", name="次のページ →").click()
+    expect(viewer.locator("#viewer-meta")).to_have_text("sti-policy-2024.txt ・ p.6")
+    expect(viewer.locator("mark")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(opener).to_be_focused()
+
+
+def test_conversation_survives_a_reload_and_start_over_clears_it(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    open_chat(page, chat.url)
+    ask(page, "AIセーフティ・インスティテュートの設立時期は？")
+    ask(page, "What is the tallest mountain in the world?")
+    page.reload()
+    page.wait_for_selector("html[data-ready=true]")
+    turns = page.locator(".turn")
+    expect(turns).to_have_count(2)
+    expect(turns.nth(0).locator(".answer-text")).to_contain_text("令和6年2月")
+    expect(turns.nth(1).locator(".no-answer")).to_contain_text(NO_ANSWER)
+    expect(page.locator("#welcome")).to_be_hidden()
+    page.get_by_role("button", name="最初からやり直す").click()
+    expect(turns).to_have_count(0)
+    expect(page.locator("#welcome")).to_be_visible()
+    page.reload()
+    page.wait_for_selector("html[data-ready=true]")
+    expect(page.locator(".turn")).to_have_count(0)
+
+
+def test_markup_in_answers_is_shown_as_text(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    evil = "<script>alert(1)</script>"
+    img = '<img src=x onerror="alert(2)">'
+    crafted = {
+        "question": "q",
+        "answerable": True,
+        "answer": {"text": f"答えは {evil} です", "passage_id": "x-1", "date": f"{img}"},
+        "passages": [
+            {
+                "id": "x-1",
+                "rank": 1,
+                "score": 0.9,
+                "text": f"本文 {evil} {img} 答えは {evil} です",
+                "citation": {"doc": "sti-policy-2024.txt", "page": 5, "section": f"<b>{evil}</b>", "start": 0, "end": 9},
+            }
+        ],
+        "took_ms": 1.0,
+    }
+    page.route(
+        "**/api/ask",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(crafted)),
+    )
+    open_chat(page, chat.url)
+    turn = ask(page, f"{evil}とは？")
+    expect(turn.locator(".question")).to_contain_text(f"{evil}とは？")
+    expect(turn.locator(".answer-text")).to_have_text(f"答えは {evil} です")
+    expect(turn.locator(".passage-text")).to_have_text(f"本文 {evil} {img} 答えは {evil} です")
+    expect(turn.locator(".cite-section")).to_have_text(f"<b>{evil}</b>")
+    expect(turn.locator(".chip")).to_contain_text(img)
+    assert turn.locator("script, img, b").count() == 0
+    assert page.locator("script").count() == 1  # app.js only
+    page.wait_for_timeout(300)
+    assert chat.dialogs == []
+
+
+def test_errors_and_timeouts_are_readable(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    page.clock.install()
+    mode = {"kind": "error"}
+
+    def handle(route):
+        if mode["kind"] == "error":
+            route.fulfill(status=500, content_type="application/json", body='{"detail": "internal error; the server log has the details"}')
+        elif mode["kind"] == "down":
+            route.abort("connectionrefused")
+        elif mode["kind"] == "real":
+            route.continue_()
+        # "hang": never answered
+
+    page.route("**/api/ask", handle)
+    open_chat(page, chat.url)
+    turn = ask(page, "即時オープンアクセスはいつから？")
+    expect(turn.locator(".error-text")).to_have_text(
+        "エラーが発生しました（HTTP 500）：internal error; the server log has the details"
+    )
+    expect(page.locator("[aria-live=polite]")).to_contain_text("エラー")
+
+    mode["kind"] = "down"
+    turn = ask(page, "即時オープンアクセスはいつから？")
+    expect(turn.locator(".error-text")).to_contain_text("サーバーに接続できませんでした")
+
+    mode["kind"] = "hang"
+    box = page.get_by_role("textbox", name="質問")
+    box.fill("即時オープンアクセスはいつから？")
+    box.press("Enter")
+    turn = page.locator(".turn").nth(2)
+    expect(turn.locator(".loading")).to_contain_text("資料を検索しています")
+    box.fill("次の質問")
+    expect(page.get_by_role("button", name="送信")).to_be_disabled()  # one question at a time
+    page.clock.run_for(31_000)
+    expect(turn.locator(".error-text")).to_contain_text("30秒以内に応答がありませんでした")
+    expect(page.get_by_role("button", name="送信")).to_be_enabled()
+
+    mode["kind"] = "real"
+    turn.get_by_role("button", name="再試行").click()
+    expect(turn).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(turn.locator(".answer-text")).to_contain_text("即時オープンアクセス")
+
+
+def test_content_security_policy(chat):
+    page = chat.page
+    response = open_chat(page, chat.url)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "object-src 'none'" in csp
+    for asset in ("app.js", "style.css"):
+        r = httpx.get(f"{chat.url}/static/{asset}")
+        assert r.status_code == 200 and "script-src 'self'" in r.headers["content-security-policy"]
+    # An inline script is refused by the browser.
+    ran = page.evaluate(
+        """() => { const s = document.createElement("script"); s.textContent = "window.__inline = 1";
+                   document.body.append(s); return window.__inline === 1; }"""
+    )
+    assert ran is False
+    chat.csp_violations.clear()  # that refusal was the point
+    # The API docs keep working (Swagger UI needs inline script): no CSP there.
+    assert "content-security-policy" not in httpx.get(f"{chat.url}/docs").headers
+
+
+@pytest.mark.parametrize("name, viewport", [("desktop", DESKTOP), ("phone", PHONE)])
+def test_layout_screenshots(browser, server, name, viewport):
+    from playwright.sync_api import expect
+
+    p = Page(browser, server, viewport)
+    try:
+        page = p.page
+        open_chat(page, server)
+        expect(page.get_by_role("button", name="即時オープンアクセスはいつから？")).to_be_visible()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"{name}-welcome.png")
+        ask(page, "What is the tallest mountain in the world?")
+        page.wait_for_timeout(700)  # the smooth scroll to the answer
+        page.screenshot(path=SHOTS / f"{name}-no-answer.png")
+        ask(page, "AIセーフティ・インスティテュートの設立時期は？")
+        page.wait_for_timeout(700)  # the smooth scroll to the answer
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"horizontal overflow at {viewport['width']} px: {width}"
+        composer = page.locator(".composer").bounding_box()
+        assert composer["y"] + composer["height"] <= viewport["height"] + 1  # input stays on screen
+        page.screenshot(path=SHOTS / f"{name}.png")
+    finally:
+        p.close()
+    assert not p.csp_violations and not p.dialogs
+
+
+def test_english_interface_is_one_click_away(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    open_chat(page, chat.url)
+    page.get_by_role("button", name="Switch to English").click()
+    expect(page.get_by_role("heading", name="Ask about the documents")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    turn = ask(page, "What is the tallest mountain in the world?", label="Question")
+    expect(turn.locator(".no-answer")).to_contain_text("The documents do not seem to answer")
+    page.reload()
+    page.wait_for_selector("html[data-ready=true]")
+    expect(page.get_by_role("button", name="Start over")).to_be_visible()
+    page.get_by_role("button", name="日本語に切り替え").click()
+    expect(page.locator(".turn .no-answer")).to_contain_text(NO_ANSWER)
+

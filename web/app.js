@@ -1,0 +1,675 @@
+// stiqa web chat: plain JS, no build step, no external resources.
+// All text from the API is put on the page with textContent / text nodes, never as HTML.
+"use strict";
+
+(() => {
+  const STORE_KEY = "stiqa.conversation.v1";
+  const LANG_KEY = "stiqa.lang";
+  const TIMEOUT_MS = 30000;
+  const MAX_TURNS = 50;
+
+  const STRINGS = {
+    ja: {
+      pageTitle: "stiqa — 科学技術・イノベーション政策 Q&A",
+      skip: "質問の入力へ移動",
+      title: "科学技術・イノベーション政策 Q&A",
+      subtitle: "資料の該当箇所を引用して答えます",
+      reset: "最初からやり直す",
+      langButton: "EN",
+      langLabel: "Switch to English",
+      welcomeTitle: "資料について質問してください",
+      welcomeText:
+        "「科学技術・イノベーション政策」の資料から、回答とその根拠（ページ・スライド名・本文）を示します。資料に記載がない場合は、そのようにお伝えします。",
+      examplesTitle: "質問の例",
+      conversation: "会話",
+      questionLabel: "質問",
+      placeholder: "資料について質問する…",
+      send: "送信",
+      hint: "Enter で送信 ・ Shift+Enter で改行",
+      kLabel: "引用数",
+      you: "質問",
+      answer: "回答",
+      sources: "根拠となる箇所",
+      noAnswer: "この資料には該当する記載が見つかりませんでした。",
+      noAnswerHint: "言い回しを変えるか、資料に書かれている内容についてお尋ねください。",
+      nearest: "関連しそうな箇所（回答ではありません）",
+      notAnswer: "回答ではありません",
+      loading: "資料を検索しています…",
+      page: (n) => `p.${n}`,
+      score: "スコア",
+      citeLabel: "引用",
+      openHint: "（原文を開く）",
+      answerFrom: "出典",
+      date: "日付",
+      errorNetwork: "サーバーに接続できませんでした。接続を確認して、もう一度お試しください。",
+      errorTimeout: (s) => `${s}秒以内に応答がありませんでした。しばらくしてから、もう一度お試しください。`,
+      errorHttp: (status, detail) => `エラーが発生しました（HTTP ${status}）${detail ? "：" + detail : "。"}`,
+      errorBad: "サーバーの応答を読み取れませんでした。",
+      errorInterrupted: "ページの再読み込みにより中断されました。",
+      retry: "再試行",
+      announceAnswer: (text) => `回答：${text}`,
+      announceError: (msg) => `エラー：${msg}`,
+      cleared: "会話を消去しました。",
+      close: "閉じる",
+      sourceText: "資料の本文",
+      prevPage: "← 前のページ",
+      nextPage: "次のページ →",
+      pagePos: (n, total) => (total ? `${n} / ${total} ページ` : `${n} ページ`),
+      loadingPage: "読み込み中…",
+      pageError: (msg) => `ページを読み込めませんでした：${msg}`,
+      cited: "引用箇所",
+    },
+    en: {
+      pageTitle: "stiqa — STI policy Q&A",
+      skip: "Skip to the question box",
+      title: "STI Policy Q&A",
+      subtitle: "Answers with cited passages from the documents",
+      reset: "Start over",
+      langButton: "日本語",
+      langLabel: "日本語に切り替え",
+      welcomeTitle: "Ask about the documents",
+      welcomeText:
+        "Answers come from the science, technology and innovation policy document, with their sources (page, slide title, text). When the document does not say, you are told so.",
+      examplesTitle: "Try asking",
+      conversation: "Conversation",
+      questionLabel: "Question",
+      placeholder: "Ask about the documents…",
+      send: "Send",
+      hint: "Enter to send · Shift+Enter for a new line",
+      kLabel: "Passages",
+      you: "Question",
+      answer: "Answer",
+      sources: "Sources",
+      noAnswer: "The documents do not seem to answer this question.",
+      noAnswerHint: "Try rephrasing, or ask about something the documents cover.",
+      nearest: "Nearest passages (not an answer)",
+      notAnswer: "Not an answer",
+      loading: "Searching the documents…",
+      page: (n) => `p.${n}`,
+      score: "score",
+      citeLabel: "Source",
+      openHint: "(open the page)",
+      answerFrom: "Source",
+      date: "Date",
+      errorNetwork: "Could not reach the server. Check the connection and try again.",
+      errorTimeout: (s) => `No answer within ${s} seconds. Please try again in a moment.`,
+      errorHttp: (status, detail) => `Something went wrong (HTTP ${status})${detail ? ": " + detail : "."}`,
+      errorBad: "The server's reply could not be read.",
+      errorInterrupted: "Interrupted by a page reload.",
+      retry: "Try again",
+      announceAnswer: (text) => `Answer: ${text}`,
+      announceError: (msg) => `Error: ${msg}`,
+      cleared: "The conversation was cleared.",
+      close: "Close",
+      sourceText: "Document text",
+      prevPage: "← Previous page",
+      nextPage: "Next page →",
+      pagePos: (n, total) => (total ? `Page ${n} of ${total}` : `Page ${n}`),
+      loadingPage: "Loading…",
+      pageError: (msg) => `Could not load the page: ${msg}`,
+      cited: "cited passage",
+    },
+  };
+
+  let lang = readLang();
+
+  function readLang() {
+    try {
+      const saved = localStorage.getItem(LANG_KEY);
+      if (saved === "ja" || saved === "en") return saved;
+    } catch (_) {
+      /* storage may be unavailable */
+    }
+    return "ja";
+  }
+
+  function t(key, ...args) {
+    const v = STRINGS[lang][key] ?? STRINGS.ja[key];
+    return typeof v === "function" ? v(...args) : v;
+  }
+
+  // ---------------------------------------------------------------- DOM helpers
+
+  const $ = (id) => document.getElementById(id);
+
+  /** Create an element; children are nodes or strings (always text, never HTML). */
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "text") node.textContent = String(value);
+      else if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  const str = (v) => (v === null || v === undefined ? "" : String(v));
+
+  // ---------------------------------------------------------------- highlighting
+
+  // Characters that carry no meaning on their own: kana particles, punctuation, spaces.
+  const WEAK = /[\p{Script=Hiragana}\p{P}\p{S}\s]/u;
+  const STRONG = /[\p{Script=Han}\p{Script=Katakana}\p{L}\p{N}]/u;
+  const STOP = new Set(
+    "the a an of in on at to for from by with and or is are was were be been what which who whom when where why how does did do that this these those it its as into about"
+      .split(" ")
+  );
+  const asciiLower = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+  /** Spans [start, end) of ``text`` that also occur in ``question`` (words shared with the question). */
+  function sharedSpans(text, question) {
+    const q = asciiLower(str(question).normalize("NFKC"));
+    const x = asciiLower(text); // same length as text: offsets stay valid
+    const spans = [];
+    let i = 0;
+    while (i < x.length) {
+      let len = 0;
+      while (i + len < x.length && q.includes(x.slice(i, i + len + 1))) len++;
+      let s = i;
+      let e = i + len;
+      while (s < e && WEAK.test(x[s])) s++;
+      while (e > s && WEAK.test(x[e - 1])) e--;
+      const piece = x.slice(s, e);
+      let ok = e - s >= 2 && STRONG.test(piece);
+      if (ok && /^[a-z0-9 .\-]+$/.test(piece)) {
+        // Latin words: whole words only, no stop words.
+        const wordEdge = (k) => k <= 0 || k >= x.length || !/[a-z0-9]/.test(x[k]);
+        ok = wordEdge(s - 1) && wordEdge(e) && !STOP.has(piece.trim()) && piece.trim().length >= 2;
+      }
+      if (ok) spans.push([s, e]);
+      i += Math.max(1, ok ? len : 1);
+    }
+    return spans;
+  }
+
+  /** Text nodes with the given spans wrapped in <mark>. */
+  function highlighted(text, spans, markClass) {
+    const out = [];
+    let at = 0;
+    for (const [s, e] of spans) {
+      if (s < at || e <= s) continue;
+      if (s > at) out.push(document.createTextNode(text.slice(at, s)));
+      out.push(h("mark", { class: markClass || null }, text.slice(s, e)));
+      at = e;
+    }
+    if (at < text.length) out.push(document.createTextNode(text.slice(at)));
+    return out;
+  }
+
+  /** Where the answer excerpt lies in a passage (first line as a fallback), or null. */
+  function excerptSpan(passageText, answerText) {
+    const candidates = [answerText, ...answerText.split("\n").sort((a, b) => b.length - a.length)];
+    for (const c of candidates) {
+      const piece = c.trim();
+      if (piece.length < 4) continue;
+      const at = passageText.indexOf(piece);
+      if (at !== -1) return [at, at + piece.length];
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** @type {{id:number, question:string, k:number, status:string, response?:object, error?:object}[]} */
+  let turns = [];
+  let nextId = 1;
+  let inFlight = null; // AbortController of the running request
+
+  function save() {
+    try {
+      const kept = turns.slice(-MAX_TURNS);
+      sessionStorage.setItem(STORE_KEY, JSON.stringify({ nextId, turns: kept }));
+    } catch (_) {
+      /* full or unavailable storage: the conversation just is not kept */
+    }
+  }
+
+  function restore() {
+    try {
+      const data = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
+      if (!data || !Array.isArray(data.turns)) return;
+      turns = data.turns.filter((x) => x && typeof x.question === "string");
+      for (const turn of turns) {
+        if (turn.status === "pending") {
+          turn.status = "error";
+          turn.error = { kind: "interrupted" };
+        }
+      }
+      nextId = Math.max(Number(data.nextId) || 1, ...turns.map((x) => Number(x.id) + 1 || 1));
+    } catch (_) {
+      turns = [];
+    }
+  }
+
+  // ---------------------------------------------------------------- elements
+
+  const form = $("ask-form");
+  const input = $("question");
+  const sendButton = $("send");
+  const kSelect = $("k");
+  const list = $("conversation");
+  const welcome = $("welcome");
+  const announcer = $("announcer");
+  const resetButton = $("reset");
+  const langButton = $("lang");
+
+  function announce(message) {
+    announcer.textContent = "";
+    // A fresh text a moment later, so that the same message is announced again.
+    window.setTimeout(() => {
+      announcer.textContent = message;
+    }, 50);
+  }
+
+  function updateControls() {
+    const busy = inFlight !== null;
+    sendButton.disabled = busy || input.value.trim() === "";
+    sendButton.setAttribute("aria-busy", busy ? "true" : "false");
+    welcome.hidden = turns.length > 0;
+    resetButton.disabled = turns.length === 0 && !busy;
+  }
+
+  // ---------------------------------------------------------------- rendering
+
+  function errorMessage(error) {
+    switch (error && error.kind) {
+      case "timeout":
+        return t("errorTimeout", Math.round(TIMEOUT_MS / 1000));
+      case "http":
+        return t("errorHttp", error.status, str(error.detail));
+      case "bad":
+        return t("errorBad");
+      case "interrupted":
+        return t("errorInterrupted");
+      default:
+        return t("errorNetwork");
+    }
+  }
+
+  function citationItem(passage, index, options) {
+    const c = passage.citation || {};
+    const section = str(c.section);
+    const number = index + 1;
+    const text = str(passage.text);
+    const score = Number(passage.score);
+    const excerpt = options.answerText && passage.id === options.answerPassageId ? excerptSpan(text, options.answerText) : null;
+    const open = () => openSource(passage);
+    return h(
+      "li",
+      { class: "citation" + (options.nearest ? " nearest" : ""), id: options.idPrefix + number },
+      h(
+        "button",
+        { type: "button", class: "citation-head", onclick: open },
+        h("span", { class: "visually-hidden" }, t("citeLabel")),
+        h("span", { class: "cite-num" }, String(number)),
+        h("span", { class: "cite-page" }, t("page", str(c.page))),
+        h("span", { class: "cite-section" }, section),
+        h("span", { class: "cite-score" }, `${t("score")} ${Number.isFinite(score) ? score.toFixed(3) : "–"}`),
+        options.nearest ? h("span", { class: "badge" }, t("notAnswer")) : null,
+        h("span", { class: "visually-hidden" }, t("openHint"))
+      ),
+      h("p", { class: "passage-text" }, excerpt ? highlighted(text, [excerpt], "excerpt") : text)
+    );
+  }
+
+  function answerCard(turn) {
+    const card = h("article", { class: "card", "aria-label": t("answer") });
+    if (turn.status === "pending") {
+      card.classList.add("pending");
+      card.setAttribute("aria-busy", "true");
+      card.append(h("p", { class: "loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("loading")));
+      return card;
+    }
+    if (turn.status === "error") {
+      card.classList.add("error");
+      card.append(
+        h("p", { class: "error-text" }, errorMessage(turn.error)),
+        h("button", { type: "button", class: "ghost retry", onclick: () => retry(turn) }, t("retry"))
+      );
+      return card;
+    }
+    const r = turn.response;
+    const passages = Array.isArray(r.passages) ? r.passages : [];
+    const idPrefix = `turn-${turn.id}-cite-`;
+    if (r.answerable && r.answer) {
+      const answerText = str(r.answer.text);
+      const from = passages.findIndex((p) => p.id === r.answer.passage_id);
+      card.classList.add("answered");
+      card.append(
+        h("h3", { class: "card-label" }, t("answer")),
+        h("p", { class: "answer-text" }, highlighted(answerText, sharedSpans(answerText, turn.question), "shared"))
+      );
+      const meta = h("p", { class: "answer-meta" });
+      if (r.answer.date) meta.append(h("span", { class: "chip" }, `${t("date")}: ${str(r.answer.date)}`));
+      if (from !== -1) {
+        const p = passages[from];
+        meta.append(
+          h(
+            "button",
+            { type: "button", class: "link", onclick: () => openSource(p) },
+            `${t("answerFrom")} [${from + 1}] ${t("page", str(p.citation?.page))}「${str(p.citation?.section)}」`
+          )
+        );
+      }
+      if (meta.childNodes.length) card.append(meta);
+      if (passages.length) {
+        card.append(
+          h("h4", { class: "sources-label" }, t("sources")),
+          h(
+            "ol",
+            { class: "citations" },
+            passages.map((p, i) => citationItem(p, i, { idPrefix, answerText, answerPassageId: r.answer.passage_id }))
+          )
+        );
+      }
+    } else {
+      card.classList.add("unanswered");
+      card.append(h("p", { class: "no-answer" }, t("noAnswer")), h("p", { class: "no-answer-hint" }, t("noAnswerHint")));
+      if (passages.length) {
+        card.append(
+          h("h4", { class: "sources-label nearest-label" }, t("nearest")),
+          h("ol", { class: "citations nearest-list" }, passages.map((p, i) => citationItem(p, i, { idPrefix, nearest: true })))
+        );
+      }
+    }
+    return card;
+  }
+
+  function turnElement(turn) {
+    return h(
+      "li",
+      { class: "turn", id: `turn-${turn.id}`, "data-status": turn.status },
+      h("div", { class: "question" }, h("span", { class: "visually-hidden" }, `${t("you")}: `), h("p", {}, turn.question)),
+      answerCard(turn)
+    );
+  }
+
+  function renderTurn(turn) {
+    const node = turnElement(turn);
+    const old = $(`turn-${turn.id}`);
+    if (old) old.replaceWith(node);
+    else list.append(node);
+    return node;
+  }
+
+  function renderAll() {
+    list.replaceChildren(...turns.map(turnElement));
+    updateControls();
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    document.title = t("pageTitle");
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+    for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
+    langButton.textContent = t("langButton");
+    langButton.setAttribute("aria-label", t("langLabel"));
+    langButton.lang = lang === "ja" ? "en" : "ja";
+  }
+
+  // ---------------------------------------------------------------- asking
+
+  async function run(turn) {
+    const controller = new AbortController();
+    inFlight = controller;
+    let timedOut = false;
+    const timer = window.setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, TIMEOUT_MS);
+    updateControls();
+    announce(t("loading"));
+    try {
+      const res = await fetch("api/ask", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ question: turn.question, k: turn.k }),
+        signal: controller.signal,
+      });
+      let body = null;
+      try {
+        body = await res.json();
+      } catch (_) {
+        body = null;
+      }
+      if (!res.ok) {
+        turn.status = "error";
+        turn.error = { kind: "http", status: res.status, detail: body && typeof body.detail === "string" ? body.detail : "" };
+      } else if (!body || typeof body.answerable !== "boolean" || !Array.isArray(body.passages)) {
+        turn.status = "error";
+        turn.error = { kind: "bad" };
+      } else {
+        turn.status = "done";
+        turn.response = body;
+      }
+    } catch (_) {
+      turn.status = "error";
+      turn.error = { kind: timedOut ? "timeout" : "network" };
+    } finally {
+      window.clearTimeout(timer);
+    }
+    if (inFlight !== controller) return; // cleared ("start over") while waiting
+    inFlight = null;
+    save();
+    const node = renderTurn(turn);
+    updateControls();
+    node.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (turn.status === "done") {
+      const r = turn.response;
+      announce(r.answerable && r.answer ? t("announceAnswer", str(r.answer.text)) : t("noAnswer"));
+    } else {
+      announce(t("announceError", errorMessage(turn.error)));
+    }
+  }
+
+  function ask(question) {
+    const q = question.trim();
+    if (!q || inFlight) return;
+    const turn = { id: nextId++, question: q, k: Number(kSelect.value) || 5, status: "pending" };
+    turns.push(turn);
+    save();
+    const node = renderTurn(turn);
+    updateControls();
+    node.scrollIntoView({ block: "start", behavior: "smooth" });
+    run(turn);
+  }
+
+  function retry(turn) {
+    if (inFlight) return;
+    turn.status = "pending";
+    delete turn.error;
+    save();
+    renderTurn(turn);
+    run(turn);
+  }
+
+  function submit() {
+    if (sendButton.disabled) return;
+    const q = input.value;
+    input.value = "";
+    updateControls();
+    ask(q);
+    input.focus();
+  }
+
+  function startOver() {
+    if (inFlight) inFlight.abort();
+    inFlight = null;
+    turns = [];
+    try {
+      sessionStorage.removeItem(STORE_KEY);
+    } catch (_) {
+      /* ignore */
+    }
+    renderAll();
+    input.value = "";
+    updateControls();
+    input.focus();
+    announce(t("cleared"));
+  }
+
+  // ---------------------------------------------------------------- source viewer
+
+  const viewer = $("viewer");
+  const viewerMeta = $("viewer-meta");
+  const viewerTitle = $("viewer-title");
+  const viewerBody = $("viewer-body");
+  const viewerText = $("viewer-text");
+  const viewerPos = $("viewer-pos");
+  const viewerPrev = $("viewer-prev");
+  const viewerNext = $("viewer-next");
+  let viewing = null; // {doc, page, passage}
+  let pageCounts = null; // doc name -> number of pages
+
+  async function getJson(url) {
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => controller.abort(), TIMEOUT_MS);
+    try {
+      const res = await fetch(url, { headers: { accept: "application/json" }, signal: controller.signal });
+      const body = await res.json().catch(() => null);
+      if (!res.ok) throw new Error(body && typeof body.detail === "string" ? body.detail : `HTTP ${res.status}`);
+      return body;
+    } finally {
+      window.clearTimeout(timer);
+    }
+  }
+
+  async function loadPageCounts() {
+    if (pageCounts) return pageCounts;
+    try {
+      const body = await getJson("api/documents");
+      pageCounts = Object.fromEntries((body.documents || []).map((d) => [d.name, d.pages]));
+    } catch (_) {
+      pageCounts = {};
+    }
+    return pageCounts;
+  }
+
+  function openSource(passage) {
+    const c = passage.citation || {};
+    viewing = { doc: str(c.doc), page: Number(c.page), passage };
+    if (!viewer.open) viewer.showModal();
+    showPage();
+  }
+
+  async function showPage() {
+    const { doc, page, passage } = viewing;
+    const request = viewing;
+    viewerMeta.textContent = `${doc} ・ ${t("page", page)}`;
+    viewerTitle.textContent = passage ? str(passage.citation?.section) : "";
+    viewerText.replaceChildren(h("p", { class: "loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("loadingPage")));
+    viewerPrev.disabled = viewerNext.disabled = true;
+    viewerPos.textContent = "";
+    let data;
+    try {
+      const [body, counts] = await Promise.all([
+        getJson(`api/documents/${encodeURIComponent(doc)}/pages/${encodeURIComponent(String(page))}`),
+        loadPageCounts(),
+      ]);
+      data = body;
+      if (viewing !== request) return;
+      const total = counts[doc];
+      viewerPos.textContent = t("pagePos", page, total);
+      viewerPrev.disabled = page <= 1;
+      viewerNext.disabled = Boolean(total) && page >= total;
+    } catch (e) {
+      if (viewing !== request) return;
+      viewerText.replaceChildren(h("p", { class: "error-text" }, t("pageError", e && e.message ? e.message : "")));
+      viewerPrev.disabled = page <= 1;
+      viewerNext.disabled = false;
+      return;
+    }
+    const text = str(data.text);
+    viewerTitle.textContent = str(data.title);
+    let span = null;
+    if (passage) {
+      const located = (data.passages || []).find((p) => p.id === passage.id);
+      if (located && located.end > located.start) span = [located.start, located.end];
+      else {
+        const at = text.indexOf(str(passage.text));
+        if (at !== -1 && passage.text) span = [at, at + str(passage.text).length];
+      }
+    }
+    viewerText.replaceChildren(...highlighted(text, span ? [span] : [], "cited"));
+    const mark = viewerText.querySelector("mark");
+    viewerBody.focus({ preventScroll: true });
+    if (mark) {
+      mark.setAttribute("aria-label", t("cited"));
+      mark.scrollIntoView({ block: "center" });
+    } else {
+      viewerBody.scrollTop = 0;
+    }
+  }
+
+  function turnPage(delta) {
+    if (!viewing) return;
+    viewing = { doc: viewing.doc, page: viewing.page + delta, passage: null };
+    showPage();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+
+  let composing = false;
+  input.addEventListener("compositionstart", () => {
+    composing = true;
+  });
+  input.addEventListener("compositionend", () => {
+    composing = false;
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey) return;
+    // Enter that confirms an IME conversion must never send (keyCode 229: Safari, older Chrome).
+    if (event.isComposing || event.keyCode === 229 || composing) return;
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("input", updateControls);
+
+  for (const button of document.querySelectorAll("#examples .example")) {
+    button.addEventListener("click", () => ask(button.textContent));
+  }
+  resetButton.addEventListener("click", startOver);
+  langButton.addEventListener("click", () => {
+    lang = lang === "ja" ? "en" : "ja";
+    try {
+      localStorage.setItem(LANG_KEY, lang);
+    } catch (_) {
+      /* ignore */
+    }
+    applyLanguage();
+    renderAll();
+  });
+
+  $("viewer-close").addEventListener("click", () => viewer.close());
+  viewer.addEventListener("click", (event) => {
+    if (event.target === viewer) viewer.close(); // a click on the backdrop
+  });
+  viewer.addEventListener("close", () => {
+    viewing = null;
+  });
+  viewerPrev.addEventListener("click", () => turnPage(-1));
+  viewerNext.addEventListener("click", () => turnPage(1));
+
+  // ---------------------------------------------------------------- start
+
+  restore();
+  applyLanguage();
+  renderAll();
+  if (turns.length) {
+    save();
+    list.lastElementChild?.scrollIntoView({ block: "start" });
+  }
+  document.documentElement.dataset.ready = "true";
+})();
