@@ -410,3 +410,135 @@ def test_english_interface_is_one_click_away(chat):
     page.get_by_role("button", name="日本語に切り替え").click()
     expect(page.locator(".turn .no-answer")).to_contain_text(NO_ANSWER)
 
+
+
+def test_timeline_groups_filters_and_opens_sources(chat):
+    from playwright.sync_api import expect
+
+    page = chat.page
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "/api/timeline" in r.url else None)
+    open_chat(page, chat.url)
+    chat_tab = page.get_by_role("tab", name="チャット")
+    timeline_tab = page.get_by_role("tab", name="年表")
+    expect(chat_tab).to_have_attribute("aria-selected", "true")
+    assert fetched == []  # the timeline is only fetched when it is opened
+    # Keyboard: arrow keys move between the tabs (and select them).
+    chat_tab.focus()
+    page.keyboard.press("ArrowRight")
+    expect(timeline_tab).to_be_focused()
+    expect(timeline_tab).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="年表")).to_be_visible()
+    panel = page.locator("#panel-timeline")
+    expect(page.locator("#panel-chat")).to_be_hidden()
+    expect(page.get_by_role("textbox", name="質問")).to_be_hidden()
+
+    # Grouped by year, in order; a fiscal year under its year, labelled 「…年度」; ranges; wording when it differs.
+    groups = panel.locator(".year-group")
+    expect(groups.first).to_be_visible()
+    years = [int(y.removesuffix("年")) for y in groups.locator(".year-label").all_inner_texts()]
+    assert years == sorted(set(years)) and {2014, 2023, 2024, 2030} <= set(years), years
+    y2024 = panel.locator(".year-group[data-year='2024']")
+    expect(y2024.locator(".event-date", has_text=re.compile(r"^2024年度$")).first).to_be_visible()
+    expect(y2024.get_by_role("heading", name=re.compile(r"^2024年"))).to_be_visible()
+    expect(panel.locator(".year-group[data-year='2014'] .event-date", has_text="2014〜2018年度")).to_have_count(1)
+    oa = y2024.locator(".event", has=page.locator(".event-date", has_text=re.compile(r"^2024年2月16日$")))
+    expect(oa.locator(".event-wording")).to_have_text("原文の表記: 令和6年2月16日")
+    expect(oa.locator(".event-text")).to_contain_text("即時オープンアクセスの実現に向けた基本方針")
+    expect(panel.locator(".event", has=page.locator(".event-date", has_text=re.compile(r"^2024年2月$")))
+           .filter(has_text="パッケージの改定").locator(".event-wording")).to_have_count(0)  # 2024年2月 as written
+    events = panel.locator(".event")
+    total = events.count()
+    expect(page.locator("#timeline-count")).to_have_text(f"{total}件の出来事")
+    badges = panel.locator(".event .planned-badge")
+    assert 0 < badges.count() < total
+    expect(badges.first).to_have_text("予定")
+
+    # Only the plans: every event left is marked 「予定」, and the list stays grouped.
+    panel.get_by_role("radio", name="予定").check()
+    expect(panel.locator(".event:not(.planned)")).to_have_count(0)
+    planned = events.count()
+    assert 0 < planned < total
+    expect(badges).to_have_count(planned)
+    expect(page.locator("#timeline-count")).to_have_text(f"{planned}件の出来事")
+    assert set(groups.locator(".year-label").all_inner_texts()) >= {"2024年", "2025年", "2030年"}
+    page.mouse.move(0, 0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "timeline.png")
+
+    # The keyword goes to the API as q; the list and its answer are kept in memory.
+    search = panel.get_by_role("searchbox", name="キーワードで絞り込む")
+    search.fill("オープンアクセス")
+    expect(events).to_have_count(2)
+    assert len(fetched) == 2 and "q=%E3%82%AA" in fetched[1], fetched
+    expect(events.locator(".event-date")).to_have_text(["2025年度", "2025年度"])
+
+    # An event opens the source viewer on its page, with the sentence and its date highlighted; Esc returns.
+    opener = events.first.get_by_role("button")
+    opener.focus()
+    page.keyboard.press("Enter")
+    viewer = page.get_by_role("dialog")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("#viewer-meta")).to_have_text("sti-policy-2024.txt ・ p.12")
+    expect(viewer.locator("#viewer-pos")).to_have_text("12 / 14 ページ")
+    mark = viewer.locator("mark.cited")
+    expect(mark).to_have_count(1)
+    expect(mark).to_contain_text("2025年度")
+    expect(mark).to_contain_text("学術論文を主たる成果とする")
+    expect(mark).to_be_in_viewport()
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(opener).to_be_focused()
+
+    # Back to everything: no new request; back to the chat and to the timeline: none either.
+    search.fill("")
+    panel.get_by_role("radio", name="すべて").check()
+    expect(events).to_have_count(total)
+    chat_tab.click()
+    expect(page.get_by_role("textbox", name="質問")).to_be_visible()
+    timeline_tab.click()
+    expect(events).to_have_count(total)
+    # English labels.
+    page.get_by_role("button", name="Switch to English").click()
+    expect(page.get_by_role("tab", name="Timeline")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name="Chat")).to_be_visible()
+    expect(page.get_by_role("tabpanel", name="Timeline")).to_be_visible()
+    expect(y2024.locator(".event-date", has_text=re.compile(r"^FY2024$")).first).to_be_visible()
+    expect(panel.locator(".event-date", has_text="Feb 16, 2024")).to_have_count(1)
+    expect(badges.first).to_have_text("Planned")
+    assert len(fetched) == 2, fetched
+
+
+def test_timeline_on_a_phone_and_when_the_server_fails(browser, server):
+    from playwright.sync_api import expect
+
+    p = Page(browser, server, PHONE)
+    try:
+        page = p.page
+        mode = {"fail": True}
+
+        def handle(route):
+            if mode["fail"]:
+                route.fulfill(status=500, content_type="application/json", body='{"detail": "boom"}')
+            else:
+                route.continue_()
+
+        page.route("**/api/timeline*", handle)
+        open_chat(page, server)
+        page.get_by_role("tab", name="年表").click()
+        panel = page.get_by_role("tabpanel", name="年表")
+        expect(panel.locator(".error-text")).to_have_text("年表を読み込めませんでした。エラーが発生しました（HTTP 500）：boom")
+        mode["fail"] = False
+        panel.get_by_role("button", name="再試行").click()
+        expect(panel.locator(".event").first).to_be_visible()
+        expect(panel.locator(".year-group").first).to_be_visible()
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"horizontal overflow at 375 px: {width}"
+        # The view is kept across a reload of the tab.
+        page.reload()
+        page.wait_for_selector("html[data-ready=true]")
+        expect(page.get_by_role("tab", name="年表")).to_have_attribute("aria-selected", "true")
+        expect(panel.locator(".event").first).to_be_visible()
+    finally:
+        p.close()
+    assert not p.csp_violations and not p.dialogs

@@ -58,6 +58,26 @@
       loadingPage: "読み込み中…",
       pageError: (msg) => `ページを読み込めませんでした：${msg}`,
       cited: "引用箇所",
+      views: "表示の切り替え",
+      tabChat: "チャット",
+      tabTimeline: "年表",
+      timelineTitle: "年表",
+      timelineIntro: "資料に書かれた決定・開始・予定を日付順に並べています。出来事を選ぶと、その記載のあるページを開きます。",
+      statusLegend: "状態で絞り込む",
+      statusAll: "すべて",
+      statusPlanned: "予定",
+      statusDone: "実施済み",
+      filterLabel: "キーワードで絞り込む",
+      filterPlaceholder: "キーワードで絞り込む（例：AI）",
+      timelineLoading: "年表を読み込んでいます…",
+      timelineError: (msg) => `年表を読み込めませんでした。${msg}`,
+      timelineCount: (n) => `${n}件の出来事`,
+      timelineEmpty: "条件に合う出来事はありません。",
+      planned: "予定",
+      yearHeading: (y) => `${y}年`,
+      yearCount: (n) => `${n}件`,
+      asWritten: "原文の表記",
+      openEvent: "（記載箇所を開く）",
     },
     en: {
       pageTitle: "stiqa — STI policy Q&A",
@@ -108,6 +128,27 @@
       loadingPage: "Loading…",
       pageError: (msg) => `Could not load the page: ${msg}`,
       cited: "cited passage",
+      views: "Views",
+      tabChat: "Chat",
+      tabTimeline: "Timeline",
+      timelineTitle: "Timeline",
+      timelineIntro: "Decisions, launches and plans dated in the documents, in date order. Choose an event to open the page that states it.",
+      statusLegend: "Filter by status",
+      statusAll: "All",
+      statusPlanned: "Planned",
+      statusDone: "Done",
+      filterLabel: "Filter by keyword",
+      filterPlaceholder: "Filter by keyword (e.g. AI)",
+      timelineLoading: "Loading the timeline…",
+      timelineError: (msg) => `Could not load the timeline. ${msg}`,
+      timelineCount: (n) => (n === 1 ? "1 event" : `${n} events`),
+      timelineEmpty: "No events match.",
+      planned: "Planned",
+      yearHeading: (y) => String(y),
+      yearCount: (n) => (n === 1 ? "1 event" : `${n} events`),
+      asWritten: "As written",
+      openEvent: "(open where it is stated)",
+      months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     },
   };
 
@@ -589,7 +630,9 @@
     const text = str(data.text);
     viewerTitle.textContent = str(data.title);
     let span = null;
-    if (passage) {
+    if (passage && passage.event) {
+      span = eventSpan(text, passage.event);
+    } else if (passage) {
       const located = (data.passages || []).find((p) => p.id === passage.id);
       if (located && located.end > located.start) span = [located.start, located.end];
       else {
@@ -612,6 +655,284 @@
     if (!viewing) return;
     viewing = { doc: viewing.doc, page: viewing.page + delta, passage: null };
     showPage();
+  }
+
+
+  // ---------------------------------------------------------------- timeline
+
+  const tabs = [...document.querySelectorAll("#tabs [role=tab]")];
+  const panels = { chat: $("panel-chat"), timeline: $("panel-timeline") };
+  const timelineForm = $("timeline-filters");
+  const timelineQuery = $("timeline-q");
+  const timelineList = $("timeline-list");
+  const timelineCount = $("timeline-count");
+  const VIEW_KEY = "stiqa.view";
+  const FILTER_DELAY_MS = 300;
+
+  let view = "chat";
+  const timelineCache = new Map(); // q -> {status: "loading"|"done"|"error", events?, error?}
+  let timelineQ = ""; // the query the list shows (or is loading)
+  let filterTimer = 0;
+
+  /** A date as the API writes it ("2024-02-16", "2024-02", "2024", "FY2024") -> its parts, or null. */
+  function parseDate(value) {
+    const m = /^(FY)?(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$/.exec(str(value));
+    if (!m) return null;
+    return { fy: Boolean(m[1]), year: Number(m[2]), month: m[3] ? Number(m[3]) : 0, day: m[4] ? Number(m[4]) : 0 };
+  }
+
+  function formatDate(d, language) {
+    if (language === "en") {
+      const months = STRINGS.en.months;
+      if (d.fy) return `FY${d.year}`;
+      if (d.day) return `${months[d.month - 1]} ${d.day}, ${d.year}`;
+      if (d.month) return `${months[d.month - 1]} ${d.year}`;
+      return String(d.year);
+    }
+    if (d.fy) return `${d.year}年度`;
+    if (d.day) return `${d.year}年${d.month}月${d.day}日`;
+    if (d.month) return `${d.year}年${d.month}月`;
+    return `${d.year}年`;
+  }
+
+  /** 2024年2月16日, 2024年度, 2014〜2018年度 (Feb 16, 2024, FY2024, FY2014–2018 in English). */
+  function eventDateLabel(event, language) {
+    const start = parseDate(event.date);
+    if (!start) return str(event.date);
+    const end = event.end ? parseDate(event.end) : null;
+    if (!end) return formatDate(start, language);
+    const en = language === "en";
+    const dash = en ? "–" : "〜";
+    const plain = (d) => !d.month && !d.day;
+    if (start.fy && end.fy) return en ? `FY${start.year}${dash}${end.year}` : `${start.year}${dash}${end.year}年度`;
+    if (plain(start) && plain(end) && !start.fy && !end.fy) return en ? `${start.year}${dash}${end.year}` : `${start.year}${dash}${end.year}年`;
+    if (!en && start.year === end.year && start.month && end.month && !start.day && !end.day && !start.fy && !end.fy) {
+      return `${start.year}年${start.month}月${dash}${end.month}月`;
+    }
+    return `${formatDate(start, language)}${dash}${formatDate(end, language)}`;
+  }
+
+  /** The machine-readable date for <time>, when there is one (not for fiscal years). */
+  function isoDate(value) {
+    const d = parseDate(value);
+    if (!d || d.fy) return null;
+    const pad = (n) => String(n).padStart(2, "0");
+    return [String(d.year), d.month ? pad(d.month) : null, d.day ? pad(d.day) : null].filter(Boolean).join("-");
+  }
+
+  /**
+   * Where an event is stated in its page's text: the date as written, widened to the start of the event's
+   * clause when that lies close by. The clause is found by the first characters of the event text (the
+   * text leaves the date out, so a shorter prefix is tried when a longer one is not found). Null when
+   * neither is found.
+   */
+  function eventSpan(pageText, event) {
+    const wording = str(event.wording).trim();
+    const clause = str(event.text).replace(/^…+/, "").split("…")[0].trim();
+    let anchor = null;
+    if (clause.length >= 4 && pageText.includes(clause)) {
+      const at = pageText.indexOf(clause);
+      anchor = [at, at + clause.length];
+    } else {
+      for (const n of [20, 12, 8, 6, 4]) {
+        const prefix = clause.slice(0, n);
+        if (prefix.length < Math.min(n, 4)) continue;
+        const at = pageText.indexOf(prefix);
+        if (at !== -1) {
+          anchor = [at, at + prefix.length];
+          break;
+        }
+      }
+    }
+    let best = null;
+    if (wording) {
+      for (let at = pageText.indexOf(wording); at !== -1; at = pageText.indexOf(wording, at + 1)) {
+        const distance = anchor ? Math.abs(at - anchor[0]) : at;
+        if (!best || distance < best.distance) best = { span: [at, at + wording.length], distance };
+      }
+    }
+    if (!best) return anchor;
+    const w = best.span;
+    if (!anchor) return w;
+    const gap = Math.max(anchor[0] - w[1], w[0] - anchor[1], 0);
+    if (gap > 40) return w;
+    const span = [Math.min(w[0], anchor[0]), Math.max(w[1], anchor[1])];
+    // 「設立(令和6年2月」 -> 「設立(令和6年2月)」: close a bracket the span opens.
+    const piece = pageText.slice(span[0], span[1]);
+    for (const [open, close] of [["(", ")"], ["（", "）"], ["「", "」"]]) {
+      if (piece.split(open).length > piece.split(close).length && pageText[span[1]] === close) span[1] += 1;
+    }
+    return span;
+  }
+
+  function setView(name, options = {}) {
+    if (!panels[name]) name = "chat";
+    view = name;
+    for (const tab of tabs) {
+      const selected = tab.dataset.view === name;
+      tab.setAttribute("aria-selected", selected ? "true" : "false");
+      tab.tabIndex = selected ? 0 : -1;
+      if (selected && options.focus) tab.focus();
+    }
+    for (const [key, panel] of Object.entries(panels)) panel.hidden = key !== name;
+    resetButton.hidden = name !== "chat";
+    document.documentElement.dataset.view = name;
+    try {
+      sessionStorage.setItem(VIEW_KEY, name);
+    } catch (_) {
+      /* ignore */
+    }
+    if (name === "timeline") loadTimeline(timelineQ);
+  }
+
+  function timelineStatus() {
+    const checked = timelineForm.querySelector("input[name=status]:checked");
+    return checked ? checked.value : "";
+  }
+
+  function classify(error) {
+    if (error && error.kind) return error;
+    return { kind: error && error.name === "AbortError" ? "timeout" : "network" };
+  }
+
+  /** GET /api/timeline?q=…, once per query: the answer stays in memory for the page's lifetime. */
+  async function loadTimeline(q) {
+    timelineQ = q;
+    const cached = timelineCache.get(q);
+    if (cached && cached.status !== "error") {
+      renderTimeline();
+      return;
+    }
+    const entry = { status: "loading" };
+    timelineCache.set(q, entry);
+    renderTimeline();
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => controller.abort(), TIMEOUT_MS);
+    try {
+      const res = await fetch(q ? `api/timeline?q=${encodeURIComponent(q)}` : "api/timeline", {
+        headers: { accept: "application/json" },
+        signal: controller.signal,
+      });
+      const body = await res.json().catch(() => null);
+      if (!res.ok) throw { kind: "http", status: res.status, detail: body && typeof body.detail === "string" ? body.detail : "" };
+      if (!body || !Array.isArray(body.events)) throw { kind: "bad" };
+      entry.status = "done";
+      entry.events = body.events.filter((e) => e && typeof e === "object");
+    } catch (e) {
+      entry.status = "error";
+      entry.error = classify(e);
+    } finally {
+      window.clearTimeout(timer);
+    }
+    if (timelineCache.get(q) !== entry || timelineQ !== q) return; // a newer query took over
+    renderTimeline();
+    announce(entry.status === "done" ? timelineCount.textContent : t("announceError", timelineCount.dataset.error || ""));
+  }
+
+  function eventItem(event) {
+    const c = event.citation || {};
+    const planned = event.status === "planned";
+    const label = eventDateLabel(event, lang);
+    const wording = str(event.wording);
+    const iso = isoDate(event.date);
+    const showWording = wording && wording !== eventDateLabel(event, "ja");
+    return h(
+      "li",
+      { class: "event" + (planned ? " planned" : ""), "data-status": event.status === "planned" ? "planned" : "done" },
+      h(
+        "button",
+        { type: "button", class: "event-open", onclick: () => openSource({ citation: c, event }) },
+        h(
+          "span",
+          { class: "event-when" },
+          h("time", { class: "event-date", datetime: iso }, label),
+          planned ? h("span", { class: "badge planned-badge" }, t("planned")) : null
+        ),
+        h(
+          "span",
+          { class: "event-body" },
+          h("span", { class: "event-text" }, str(event.text)),
+          showWording
+            ? h("span", { class: "event-wording" }, h("span", { class: "event-wording-label" }, `${t("asWritten")}: `), wording)
+            : null,
+          h(
+            "span",
+            { class: "event-source" },
+            h("span", { class: "cite-page" }, t("page", str(c.page))),
+            " ",
+            h("span", { class: "event-section" }, str(c.section)),
+            h("span", { class: "visually-hidden" }, t("openEvent"))
+          )
+        )
+      )
+    );
+  }
+
+  function renderTimeline() {
+    const entry = timelineCache.get(timelineQ);
+    delete timelineCount.dataset.error;
+    if (!entry || entry.status === "loading") {
+      timelineList.setAttribute("aria-busy", "true");
+      timelineCount.textContent = "";
+      timelineList.replaceChildren(
+        h("p", { class: "loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("timelineLoading"))
+      );
+      return;
+    }
+    timelineList.setAttribute("aria-busy", "false");
+    if (entry.status === "error") {
+      const message = t("timelineError", errorMessage(entry.error));
+      timelineCount.textContent = "";
+      timelineCount.dataset.error = message;
+      timelineList.replaceChildren(
+        h(
+          "div",
+          { class: "card error" },
+          h("p", { class: "error-text" }, message),
+          h("button", { type: "button", class: "ghost retry", onclick: () => loadTimeline(timelineQ) }, t("retry"))
+        )
+      );
+      return;
+    }
+    const status = timelineStatus();
+    const events = entry.events.filter((e) => !status || e.status === status);
+    timelineCount.textContent = t("timelineCount", events.length);
+    if (!events.length) {
+      timelineList.replaceChildren(h("p", { class: "timeline-empty" }, t("timelineEmpty")));
+      return;
+    }
+    const years = new Map(); // start year -> events, in the API's (date) order
+    for (const event of events) {
+      const d = parseDate(event.date);
+      const year = d ? String(d.year) : "—";
+      if (!years.has(year)) years.set(year, []);
+      years.get(year).push(event);
+    }
+    timelineList.replaceChildren(
+      ...[...years].map(([year, items]) =>
+        h(
+          "section",
+          { class: "year-group", "aria-labelledby": `year-${year}`, "data-year": year },
+          h(
+            "h3",
+            { class: "year-heading", id: `year-${year}` },
+            h("span", { class: "year-label" }, year === "—" ? year : t("yearHeading", year)),
+            h("span", { class: "year-count" }, t("yearCount", items.length))
+          ),
+          h("ol", { class: "events" }, items.map(eventItem))
+        )
+      )
+    );
+  }
+
+  function applyTimelineFilter(now) {
+    window.clearTimeout(filterTimer);
+    const run = () => {
+      const q = timelineQuery.value.normalize("NFKC").trim();
+      if (q !== timelineQ || !timelineCache.has(q)) loadTimeline(q);
+    };
+    if (now) run();
+    else filterTimer = window.setTimeout(run, FILTER_DELAY_MS);
   }
 
   // ---------------------------------------------------------------- events
@@ -650,7 +971,35 @@
     }
     applyLanguage();
     renderAll();
+    if (timelineCache.size) renderTimeline();
   });
+
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => setView(tab.dataset.view));
+    tab.addEventListener("keydown", (event) => {
+      const moves = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      const next = tabs[(moves[event.key] + tabs.length) % tabs.length];
+      setView(next.dataset.view, { focus: true });
+    });
+  });
+  document.querySelector(".skip-link").addEventListener("click", () => {
+    if (view !== "chat") setView("chat");
+  });
+  timelineForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    applyTimelineFilter(true);
+  });
+  timelineForm.addEventListener("change", (event) => {
+    if (event.target.name === "status") {
+      renderTimeline();
+      const entry = timelineCache.get(timelineQ);
+      if (entry && entry.status === "done") announce(timelineCount.textContent);
+    }
+  });
+  timelineQuery.addEventListener("input", () => applyTimelineFilter(false));
+  timelineQuery.addEventListener("search", () => applyTimelineFilter(true)); // the clear button
 
   $("viewer-close").addEventListener("click", () => viewer.close());
   viewer.addEventListener("click", (event) => {
@@ -667,6 +1016,13 @@
   restore();
   applyLanguage();
   renderAll();
+  let savedView = "chat";
+  try {
+    savedView = sessionStorage.getItem(VIEW_KEY) || "chat";
+  } catch (_) {
+    /* ignore */
+  }
+  setView(savedView);
   if (turns.length) {
     save();
     list.lastElementChild?.scrollIntoView({ block: "start" });
