@@ -67,8 +67,8 @@ def main() -> int:
         print(
             f"questions {name}: {len(ans)} answerable score >= {ans[0]:.3f}; {len(una)} unanswerable pass the "
             f"kind check, highest {una[-1][0]:.3f} ({una[-1][1]})\n"
-            f"  configured threshold {configured:.3f}: margin to the lowest answerable {ans[0] - configured:+.3f}, "
-            f"to the highest unanswerable below it {configured - max(below, default=float('nan')):+.3f}; "
+            f"  configured threshold {configured:.4f}: margin to the lowest answerable {ans[0] - configured:+.4f}, "
+            f"to the highest unanswerable below it {configured - max(below, default=float('nan')):+.4f}; "
             f"unanswerable at or above it: {', '.join(above) or 'none'}"
         )
     wrong_abstain = sum(1 for r, _, ok in found if r["answers"] and not ok)

@@ -83,7 +83,8 @@ def main() -> int:
     print(f"{'figure':14}" + "".join(f"{m:>10}" for m in rows))
     for fig in FIGURES:
         print(f"{fig:14}" + "".join(f"{rows[m][fig]:10.3f}" for m in rows))
-    print(f"{'mrr_by_lang':14}" + "".join(f"{json.dumps(rows[m]['mrr_by_lang']):>26}" for m in rows))
+    for m in rows:
+        print(f"mrr_by_lang {m}: {json.dumps(rows[m]['mrr_by_lang'])}")
     return 0
 
 
