@@ -68,13 +68,14 @@ def index(
     model: Optional[str] = ModelOpt,
 ) -> None:
     """Build the search index from the corpus (atomically replacing the old one)."""
-    from .embed import ModelLoadError, load_embedder
+    from .embed import ModelLoadError
     from .index import build_index
     from .lexical import JapaneseTokenizer
+    from .pipeline import embedder_for
 
     s = _settings(corpus, index, model)
     try:
-        embedder = load_embedder(s.model, s.query_prompt, s.passage_prompt, s.allow_download)
+        embedder = embedder_for(s)
         built = build_index(s.corpus_dir, s.index_dir, embedder, JapaneseTokenizer(s.lexical_mode), _progress)
     except (ModelLoadError, FileNotFoundError, ValueError) as e:
         raise _fail(str(e)) from e

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,29 +42,32 @@ class Assistant:
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
         """Load the model and the index (refusing one that does not fit)."""
-        embedder = embedder or load_embedder(
-            settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download
-        )
+        embedder = embedder or embedder_for(settings)
         index = load_index(settings.index_dir, embedder.name, settings.corpus_dir)
         return cls.from_parts(settings, embedder, index)
 
     @classmethod
-    def from_parts(cls, settings: Settings, embedder: Embedder, index: Index) -> Assistant:
+    def build(
+        cls,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> Assistant:
+        """Build the index from the corpus, then load the assistant over it."""
+        embedder = embedder or embedder_for(settings)
         tokenizer = JapaneseTokenizer(settings.lexical_mode)
+        index = build_index(settings.corpus_dir, settings.index_dir, embedder, tokenizer, progress)
+        return cls.from_parts(settings, embedder, index, tokenizer)
+
+    @classmethod
+    def from_parts(
+        cls, settings: Settings, embedder: Embedder, index: Index, tokenizer: JapaneseTokenizer | None = None
+    ) -> Assistant:
+        tokenizer = tokenizer or JapaneseTokenizer(settings.lexical_mode)
         retriever = Retriever(index, embedder, tokenizer)
         assistant = cls(settings, embedder, tokenizer, index, retriever, AnswerExtractor(index, tokenizer))
         assistant.ask("warm-up")  # first-call costs (threads, caches) before the first user
         return assistant
-
-    @classmethod
-    def build(cls, settings: Settings, embedder: Embedder | None = None, progress=None) -> Assistant:
-        embedder = embedder or load_embedder(
-            settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download
-        )
-        tokenizer = JapaneseTokenizer(settings.lexical_mode)
-        index = build_index(settings.corpus_dir, settings.index_dir, embedder, tokenizer, progress)
-        return cls.from_parts(settings, embedder, index)
-
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None) -> AskResult:
         """Answer ``question`` with cited passages; BadQuestion for input that cannot be asked.
@@ -96,6 +100,11 @@ class Assistant:
         timings["answer_ms"] = (time.perf_counter() - t1) * 1000
         took = (time.perf_counter() - t0) * 1000
         return AskResult(question, ok, answer if ok else None, retrieved.hits, took, timings, evidence)
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedding model that ``settings`` name, with their prompts."""
+    return load_embedder(settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download)
 
 
 def check_question(question: str) -> str:
