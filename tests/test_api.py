@@ -52,10 +52,15 @@ def test_mode_is_selectable(client):
         ({"k": 3}, "question is required"),
         ({"question": "大学", "top": 3}, "unknown field 'top'"),
         ({"question": "大学", "mode": "fuzzy"}, "mode: Input should be"),
+        ({"question": "大学", "k": True}, "k: Input should be a valid integer"),
+        ({"question": "大学", "k": "5"}, "k: Input should be a valid integer"),
+        ({"question": "大学\u0000ファンド"}, "control characters or invalid Unicode"),
+        ({"question": "\ud800大学"}, "control characters or invalid Unicode"),
+        ([], "request body: Input should be a valid dictionary"),
     ],
 )
 def test_bad_requests_get_a_readable_422(client, body, message):
-    r = client.post("/api/ask", json=body)
+    r = client.post("/api/ask", content=json.dumps(body), headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert message in r.json()["detail"]
 

@@ -26,3 +26,10 @@ def test_result_has_the_api_shape_and_timings(assistant):
     assert len(body["passages"]) == 3
     assert set(body["passages"][0]["citation"]) == {"doc", "page", "section", "start", "end"}
     assert {"embed_ms", "dense_ms", "lexical_ms", "fuse_ms", "answer_ms"} <= set(result.timings)
+
+
+def test_control_characters_and_lone_surrogates_are_not_questions(assistant):
+    for bad in ("大学\x00ファンド", "大学\x1b[31m", "\ud800"):
+        with pytest.raises(BadQuestion, match="control characters or invalid Unicode"):
+            assistant.ask(bad)
+    assert assistant.ask("大学ファンド\nの支援は？\t").question == "大学ファンド\nの支援は？"

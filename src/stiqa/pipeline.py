@@ -102,15 +102,24 @@ class Assistant:
         return AskResult(question, ok, answer if ok else None, retrieved.hits, took, timings, evidence)
 
 
+def not_text(ch: str) -> bool:
+    """A control character (other than tab and newlines) or a lone UTF-16 surrogate."""
+    o = ord(ch)
+    return (o < 0x20 and ch not in "\t\n\r") or o == 0x7F or 0xD800 <= o <= 0xDFFF
+
+
 def embedder_for(settings: Settings) -> Embedder:
     """The embedding model that ``settings`` name, with their prompts."""
     return load_embedder(settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download)
 
 
 def check_question(question: str) -> str:
+    """The question trimmed, or BadQuestion saying what is wrong with it."""
     q = question.strip() if isinstance(question, str) else ""
     if not q:
         raise BadQuestion("the question is empty; type a question about the documents")
+    if any(not_text(c) for c in q):
+        raise BadQuestion("the question contains control characters or invalid Unicode; send plain text")
     if len(q) > MAX_QUESTION_CHARS:
         raise BadQuestion(
             f"the question is {len(q)} characters long; the limit is {MAX_QUESTION_CHARS}"

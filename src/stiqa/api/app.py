@@ -87,9 +87,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if assistant is not None:
-            app.state.assistant = assistant
-        else:
+        if getattr(app.state, "assistant", None) is None:
             app.state.assistant = Assistant.load(settings or Settings.from_env())
         yield
 
@@ -99,6 +97,7 @@ def create_app(
         description="Cited answers from Japanese science, technology and innovation policy documents.",
         lifespan=lifespan,
     )
+    app.state.assistant = assistant  # None: loaded at start-up (lifespan)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..pipeline import MAX_K, MAX_QUESTION_CHARS
+from ..pipeline import MAX_K, MAX_QUESTION_CHARS, BadQuestion, check_question
 
 
 class AskRequest(BaseModel):
@@ -17,7 +17,7 @@ class AskRequest(BaseModel):
         description=f"A question about the documents, at most {MAX_QUESTION_CHARS} characters.",
         examples=["即時オープンアクセスはいつから？"],
     )
-    k: int = Field(5, ge=1, le=MAX_K, description="How many passages to return.")
+    k: int = Field(5, ge=1, le=MAX_K, strict=True, description="How many passages to return.")
     mode: Literal["dense", "lexical", "hybrid"] | None = Field(
         None, description="Ranking: dense vectors, BM25 words, or both fused (the default)."
     )
@@ -25,12 +25,10 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("the question is empty; type a question about the documents")
-        if len(v) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the question is {len(v)} characters long; the limit is {MAX_QUESTION_CHARS}")
-        return v
+        try:
+            return check_question(v)
+        except BadQuestion as e:
+            raise ValueError(str(e)) from e
 
 
 class CitationOut(BaseModel):
