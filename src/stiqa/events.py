@@ -42,10 +42,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date as Date
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from .dates import DateMention, find_dates
+from .dates import DateMention, find_dates, iso_span
 from .normalize import normalize_query
 from .records import Citation
 
@@ -118,21 +117,11 @@ class Event:
 
 def span(value: str) -> tuple[Date, Date]:
     """The days an event date covers: "2024" the year, "2024-02" the month, "FY2024" April
-    2024 to March 2025, "2024-02-16" that day."""
-    m = _VALUE_RE.fullmatch(value)
-    if not m:
+    2024 to March 2025, "2024-02-16" that day (see :func:`stiqa.dates.iso_span`)."""
+    if not _VALUE_RE.fullmatch(value):
         raise ValueError(f"not a date: {value!r}")
-    fy, y, mo, d = m.group(1), int(m.group(2)), m.group(3), m.group(4)
-    if fy:
-        return Date(y, 4, 1), Date(y + 1, 3, 31)
-    if mo is None:
-        return Date(y, 1, 1), Date(y, 12, 31)
-    first = Date(y, int(mo), 1)
-    if d is not None:
-        day = Date(y, int(mo), int(d))
-        return day, day
-    nxt = Date(y + (first.month == 12), first.month % 12 + 1, 1)
-    return first, nxt - timedelta(days=1)
+    first, last = iso_span(value)
+    return Date.fromisoformat(first), Date.fromisoformat(last)
 
 
 def parse_bound(value: str, name: str = "date") -> tuple[Date, Date]:
