@@ -168,8 +168,9 @@ class AnswerExtractor:
             nxt = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
             line_end = text.find("\n", m.end)
             hi = min(nxt, line_end if line_end >= 0 else len(text))
-            before = len(wanted & self.words_of(text[lo:m.start]))
-            after = len(wanted & self.words_of(text[m.end:hi]))
+            # Not words_of: these pieces are new on every question and must not be cached.
+            before = len(wanted & set(self.tokenizer.words(text[lo:m.start])))
+            after = len(wanted & set(self.tokenizer.words(text[m.end:hi])))
             return before + 0.5 * after
 
         best = max(range(len(mentions)), key=lambda i: (relevance(i), -i))
