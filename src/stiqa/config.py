@@ -36,6 +36,14 @@ class Settings:
     min_evidence_other: float = 0.0415
     host: str = "127.0.0.1"
     port: int = 8000
+    # Serving (stiqa.api): access control, limits, logging and the index's life cycle.
+    api_key: str | None = None  # /api/* (except /api/health) then needs it
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
+    max_body_bytes: int = 65536
+    rate_limit: str | None = None  # per client, e.g. "120/minute" (the `limits` notation)
+    log_questions: bool = False  # put the question text in the request log
+    watch_seconds: float = 1.0  # how often the server looks for a new index build (0: never)
+    shutdown_seconds: float = 30.0  # how long in-flight requests may take to finish on shutdown
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +62,13 @@ class Settings:
             min_evidence_other=float(e.get("STIQA_MIN_EVIDENCE_OTHER", base.min_evidence_other)),
             host=e.get("STIQA_HOST", base.host),
             port=int(e.get("STIQA_PORT", base.port)),
+            api_key=e.get("STIQA_API_KEY") or None,
+            cors_origins=tuple(o.strip() for o in e.get("STIQA_CORS_ORIGINS", "").split(",") if o.strip()),
+            max_body_bytes=int(e.get("STIQA_MAX_BODY_BYTES", base.max_body_bytes)),
+            rate_limit=e.get("STIQA_RATE_LIMIT") or None,
+            log_questions=_env_bool(e, "STIQA_LOG_QUESTIONS", base.log_questions),
+            watch_seconds=float(e.get("STIQA_WATCH_SECONDS", base.watch_seconds)),
+            shutdown_seconds=float(e.get("STIQA_SHUTDOWN_SECONDS", base.shutdown_seconds)),
         )
         s.validate()
         return s
@@ -63,3 +78,18 @@ class Settings:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.lexical_mode not in ("A", "B", "C"):
             raise ValueError(f"lexical_mode must be A, B or C, not {self.lexical_mode!r}")
+        if self.max_body_bytes < 1024:
+            raise ValueError(f"STIQA_MAX_BODY_BYTES must be at least 1024, not {self.max_body_bytes}")
+        if self.api_key is not None and len(self.api_key) < 16:
+            raise ValueError("STIQA_API_KEY must be at least 16 characters long")
+        if self.rate_limit is not None:
+            from limits import parse
+
+            try:
+                parse(self.rate_limit)
+            except ValueError as e:
+                raise ValueError(
+                    f"STIQA_RATE_LIMIT {self.rate_limit!r} is not a rate such as 120/minute"
+                ) from e
+        if self.watch_seconds < 0 or self.shutdown_seconds < 0:
+            raise ValueError("STIQA_WATCH_SECONDS and STIQA_SHUTDOWN_SECONDS cannot be negative")
