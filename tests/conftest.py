@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -70,27 +71,48 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(assistant, index_settings, tmp_path_factory):
     """`stiqa serve` (the real CLI, the real default model) over the session's index; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "STIQA_INDEX_DIR": str(index_settings.index_dir), "STIQA_CORPUS_DIR": str(CORPUS)}
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "stiqa.cli", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
-        )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_serve(index_settings.index_dir, CORPUS, log)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"server did not start: {log.read_text()}")
-            time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_serve(proc)
+
+
+def start_serve(
+    index_dir: Path, corpus_dir: Path, log: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
+    """`stiqa serve` over ``index_dir`` on a free port, its output in ``log``; (process, URL) once it answers."""
+    port = free_port()
+    full_env = {
+        **os.environ, "STIQA_INDEX_DIR": str(index_dir), "STIQA_CORPUS_DIR": str(corpus_dir), **(env or {})
+    }
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stiqa.cli", "serve", "--port", str(port), *args],
+            cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"server did not start: {log.read_text()}")
+        time.sleep(0.2)
+
+
+def stop_serve(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+    """Stop a server from :func:`start_serve` with ``sig``; its exit status."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise

@@ -87,3 +87,19 @@ def test_empty_corpus_is_an_error(tmp_path, embedder):
     (tmp_path / "corpus").mkdir()
     with pytest.raises(FileNotFoundError, match="no .txt or .md documents"):
         build_index(tmp_path / "corpus", tmp_path / "index", embedder, JapaneseTokenizer())
+
+
+def test_a_second_build_into_the_same_folder_is_refused_while_one_runs(small_settings, embedder):
+    import fcntl
+
+    from stiqa.index import LOCK_FILE, IndexBusyError
+
+    first = build_index(small_settings.corpus_dir, small_settings.index_dir, embedder, JapaneseTokenizer())
+    with open(small_settings.index_dir / LOCK_FILE, "a") as held:  # as a running `stiqa index` holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(IndexBusyError, match="another `stiqa index` is building into"):
+            build_index(small_settings.corpus_dir, small_settings.index_dir, embedder, JapaneseTokenizer())
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert load_index(small_settings.index_dir, embedder.name).path == first.path  # untouched
+    again = build_index(small_settings.corpus_dir, small_settings.index_dir, embedder, JapaneseTokenizer())
+    assert again.path != first.path and not first.path.exists()

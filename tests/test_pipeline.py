@@ -7,6 +7,8 @@ from stiqa.pipeline import BadQuestion
     "question, k, mode, message",
     [
         ("   ", 5, None, "empty"),
+        ("\u200b\ufeff", 5, None, "no words"),
+        ("？？ ・", 5, None, "no words"),
         ("あ" * 1001, 5, None, "1001 characters"),
         ("大学ファンドとは", 0, None, "between 1 and 50"),
         ("大学ファンドとは", 51, None, "between 1 and 50"),

@@ -14,13 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ROOT
+from .conftest import CORPUS, ROOT, start_serve, stop_serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 NO_ANSWER = "この資料には該当する記載が見つかりませんでした"
+API_KEY = "stiqa-web-test-key-5f3a9c1e"  # STIQA_API_KEY needs 16 characters or more
+KEY_STORE = "stiqa.apiKey"  # the key's sessionStorage entry (web/app.js)
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +106,8 @@ def test_japanese_question_gets_a_cited_answer(chat):
     from playwright.sync_api import expect
 
     page = chat.page
+    auth: list[str | None] = []
+    page.on("request", lambda r: auth.append(r.headers.get("authorization")) if "/api/" in r.url else None)
     open_chat(page, chat.url)
     expect(page.get_by_role("heading", name="資料について質問してください")).to_be_visible()
     send = page.get_by_role("button", name="送信")
@@ -131,6 +135,10 @@ def test_japanese_question_gets_a_cited_answer(chat):
     expect(page.locator("#welcome")).to_be_hidden()
     expect(page.get_by_role("textbox", name="質問")).to_have_value("")
     expect(page.get_by_role("textbox", name="質問")).to_be_focused()
+    # A server without STIQA_API_KEY: no key form, no key button, no Authorization header.
+    expect(page.locator("#key-dialog")).to_be_hidden()
+    expect(page.locator("#key-button")).to_be_hidden()
+    assert auth == [None]
 
 
 def test_unanswerable_question_says_so(chat):
@@ -542,3 +550,169 @@ def test_timeline_on_a_phone_and_when_the_server_fails(browser, server):
     finally:
         p.close()
     assert not p.csp_violations and not p.dialogs
+
+
+# ---------------------------------------------------------------- a server with STIQA_API_KEY
+
+
+@pytest.fixture(scope="module")
+def keyed_server(assistant, index_settings, tmp_path_factory):
+    """A second `stiqa serve` over the session's index with STIQA_API_KEY set; yields its URL."""
+    log = tmp_path_factory.mktemp("serve-key") / "serve.log"
+    proc, url = start_serve(index_settings.index_dir, CORPUS, log, env={"STIQA_API_KEY": API_KEY})
+    try:
+        # The API is closed without the key; the page is not.
+        assert httpx.post(f"{url}/api/ask", json={"question": "q"}).status_code == 401
+        assert httpx.get(f"{url}/").status_code == 200
+        yield url
+    finally:
+        stop_serve(proc)
+
+
+class KeyedPage(Page):
+    """A page on the keyed server that also records 401s, the API requests' Authorization and the console."""
+
+    def __init__(self, browser, url: str, viewport: dict) -> None:
+        super().__init__(browser, url, viewport)
+        self.refused: list[str] = []
+        self.sent: list[tuple[str, str | None]] = []
+        self.console: list[str] = []
+        self.page.on("response", lambda r: self.refused.append(r.url) if r.status == 401 else None)
+        self.page.on(
+            "request", lambda r: self.sent.append((r.url, r.headers.get("authorization"))) if "/api/" in r.url else None
+        )
+        self.page.on("console", lambda m: self.console.append(m.text))
+
+    def assert_key_not_shown(self) -> None:
+        """The key is in no URL, no text, no attribute, no field, no log, no storage but its own entry."""
+        page = self.page
+        assert API_KEY not in page.url
+        assert API_KEY not in page.content()
+        assert API_KEY not in page.locator("body").inner_text()
+        values = page.evaluate("[...document.querySelectorAll('input, textarea')].map((e) => e.value)")
+        assert not any(API_KEY in v for v in values), values
+        assert API_KEY not in page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+        others = page.evaluate(f"Object.entries(sessionStorage).filter(([k]) => k !== '{KEY_STORE}')")
+        assert API_KEY not in json.dumps(others)
+        assert not any(API_KEY in url for url, _ in self.sent)
+        assert not any(API_KEY in line for line in self.console)
+
+
+@pytest.fixture()
+def keyed_chat(browser, keyed_server):
+    p = KeyedPage(browser, keyed_server, DESKTOP)
+    yield p
+    p.close()
+    assert not p.csp_violations, p.csp_violations
+    assert not p.dialogs, p.dialogs
+
+
+def test_api_key_is_asked_for_checked_and_kept_for_the_tab(keyed_chat):
+    from playwright.sync_api import expect
+
+    chat = keyed_chat
+    page = chat.page
+    stored = f"sessionStorage.getItem('{KEY_STORE}')"
+    open_chat(page, chat.url)
+    key_button = page.get_by_role("button", name="APIキー", exact=True)
+    form = page.get_by_role("dialog", name="APIキーの入力")
+    key_input = form.get_by_label("APIキー", exact=True)
+    box = page.get_by_role("textbox", name="質問")
+    expect(key_button).to_be_hidden()  # nothing about keys until the server asks for one
+    expect(form).to_be_hidden()
+
+    # Asking without a key opens the form: labelled, explained, a password field with the focus.
+    box.fill("AIセーフティ・インスティテュートの設立時期は？")
+    box.press("Enter")
+    turn = page.locator(".turn").first
+    expect(form).to_be_visible()
+    expect(form).to_contain_text("管理者から受け取ったキーを入力してください")
+    expect(key_input).to_have_attribute("type", "password")
+    expect(key_input).to_be_focused()
+    expect(turn).to_have_attribute("data-status", "pending")
+    # Esc closes it: the question says a key is needed, focus is back in the question box.
+    page.keyboard.press("Escape")
+    expect(form).to_be_hidden()
+    expect(turn.locator(".error-text")).to_have_text("APIキーが必要です。もう一度試すと、キーを入力できます。")
+    expect(box).to_be_focused()
+    expect(key_button).to_be_visible()
+
+    # Trying again asks again; a wrong key is refused, the form says so, and there is no answer.
+    turn.get_by_role("button", name="再試行").click()
+    expect(key_input).to_be_focused()
+    key_input.fill("not-the-right-key-at-all")
+    form.get_by_role("button", name="保存").click()
+    expect(form.get_by_role("alert")).to_have_text("このキーは受け付けられませんでした。確認して、もう一度入力してください。")
+    expect(key_input).to_have_attribute("aria-invalid", "true")
+    expect(key_input).to_have_value("")
+    expect(key_input).to_be_focused()
+    expect(turn).to_have_attribute("data-status", "pending")
+    assert turn.locator(".answer-text").count() == 0
+    assert page.evaluate(stored) is None  # a refused key is not kept
+
+    # The right key: the pending question is answered, with its citations.
+    key_input.fill(API_KEY)
+    key_input.press("Enter")
+    expect(form).to_be_hidden()
+    expect(turn).to_have_attribute("data-status", "done", timeout=30_000)
+    expect(turn.locator(".answer-text")).to_contain_text("令和6年2月")
+    expect(turn.locator(".citation")).to_have_count(5)
+    expect(box).to_be_focused()
+    assert page.evaluate(stored) == API_KEY
+    assert len(chat.refused) == 3  # without a key, again without, the wrong key
+
+    # A later question, the source viewer and the timeline: the key goes along, no more asking.
+    second = ask(page, "即時オープンアクセスはいつから？")
+    expect(second.locator(".answer-text")).to_contain_text("即時オープンアクセス")
+    turn.locator(".citation-head").first.click()
+    viewer = page.locator("#viewer")
+    expect(viewer.locator("#viewer-pos")).to_have_text("5 / 14 ページ")  # api/documents too
+    expect(viewer.locator("mark.cited")).to_contain_text("AIセーフティ・インスティテュートの設立")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    page.get_by_role("tab", name="年表").click()
+    expect(page.locator("#panel-timeline .event").first).to_be_visible()
+    assert len(chat.refused) == 3, chat.refused
+    expect(form).to_be_hidden()
+
+    # A reload keeps the key (sessionStorage): the timeline, the view that was open, loads at once.
+    page.reload()
+    page.wait_for_selector("html[data-ready=true]")
+    expect(page.locator("#panel-timeline .event").first).to_be_visible()
+    expect(key_button).to_be_visible()
+    expect(form).to_be_hidden()
+    assert len(chat.refused) == 3, chat.refused
+    # Every call since the key was saved carried it, as a header (the key itself shows nowhere).
+    first_with_key = next(i for i, (_, auth) in enumerate(chat.sent) if auth == f"Bearer {API_KEY}")
+    assert all(auth == f"Bearer {API_KEY}" for _, auth in chat.sent[first_with_key:]), chat.sent
+    assert {u.split("/api/")[1].split("/")[0].split("?")[0] for u, _ in chat.sent[first_with_key:]} >= {
+        "ask", "documents", "timeline"
+    }
+    chat.assert_key_not_shown()
+
+    # The top bar button opens the form with 「キーを削除」: the key is gone, and the next call asks again.
+    key_button.click()
+    expect(form).to_be_visible()
+    expect(form).to_contain_text("APIキーは保存されています")
+    expect(key_input).to_be_focused()
+    form.get_by_role("button", name="キーを削除").click()
+    expect(form).to_be_hidden()
+    assert page.evaluate(stored) is None
+    expect(page.get_by_role("tab", name="年表")).to_be_focused()  # the button went away with the key
+    page.get_by_role("tab", name="チャット").click()
+    # In English too.
+    page.get_by_role("button", name="Switch to English").click()
+    question = page.get_by_role("textbox", name="Question")
+    question.fill("When does immediate open access start?")
+    question.press("Enter")
+    form_en = page.get_by_role("dialog", name="Enter the API key")
+    expect(form_en).to_be_visible()
+    expect(form_en.get_by_label("API key", exact=True)).to_be_focused()
+    expect(form_en).to_contain_text("Enter the key you were given")
+    form_en.get_by_role("button", name="Cancel").click()
+    expect(form_en).to_be_hidden()
+    expect(page.locator(".turn").last.locator(".error-text")).to_have_text("An API key is needed. Try again to enter it.")
+    expect(question).to_be_focused()
+    expect(page.get_by_role("button", name="API key", exact=True)).to_be_visible()
+    assert len(chat.refused) == 4
+    chat.assert_key_not_shown()

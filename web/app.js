@@ -78,6 +78,21 @@
       yearCount: (n) => `${n}件`,
       asWritten: "原文の表記",
       openEvent: "（記載箇所を開く）",
+      keyButton: "APIキー",
+      keyTitle: "APIキーの入力",
+      keyText: "このサーバーは APIキー のない問い合わせを受け付けません。管理者から受け取ったキーを入力してください。",
+      keyManageText: "APIキーは保存されています。新しいキーを入力すると置き換えます。「キーを削除」でこのタブから消去します。",
+      keyLabel: "APIキー",
+      keyNote: "キーはこのタブの中だけに保存され、タブを閉じると消えます。このサーバーへの問い合わせにのみ使います。",
+      keyRejected: "このキーは受け付けられませんでした。確認して、もう一度入力してください。",
+      keyEmpty: "キーを入力してください。",
+      keyBadChars: "キーに使えない文字が含まれています（半角の英数字と記号のみ）。",
+      keySave: "保存",
+      keyCancel: "キャンセル",
+      keyForget: "キーを削除",
+      keySaved: "APIキーを保存しました。",
+      keyForgotten: "APIキーを削除しました。",
+      errorKey: "APIキーが必要です。もう一度試すと、キーを入力できます。",
     },
     en: {
       pageTitle: "stiqa — STI policy Q&A",
@@ -148,6 +163,21 @@
       yearCount: (n) => (n === 1 ? "1 event" : `${n} events`),
       asWritten: "As written",
       openEvent: "(open where it is stated)",
+      keyButton: "API key",
+      keyTitle: "Enter the API key",
+      keyText: "This server only answers requests that carry an API key. Enter the key you were given.",
+      keyManageText: "An API key is saved. Enter a new one to replace it, or choose “Forget key” to remove it from this tab.",
+      keyLabel: "API key",
+      keyNote: "The key is kept in this tab only and is gone when you close it. It is sent to this server only.",
+      keyRejected: "The key was not accepted. Check it and enter it again.",
+      keyEmpty: "Enter the key.",
+      keyBadChars: "The key contains characters a key cannot have (ASCII letters, digits and symbols only).",
+      keySave: "Save",
+      keyCancel: "Cancel",
+      keyForget: "Forget key",
+      keySaved: "The API key was saved.",
+      keyForgotten: "The API key was forgotten.",
+      errorKey: "An API key is needed. Try again to enter it.",
       months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     },
   };
@@ -316,6 +346,168 @@
     resetButton.disabled = turns.length === 0 && !busy;
   }
 
+  // ---------------------------------------------------------------- API calls and the key
+
+  // With STIQA_API_KEY set, the server answers /api/* with 401 unless the key comes along. The key is
+  // asked for only then, kept in sessionStorage (it ends with the tab), sent only as a header, and
+  // never logged, put in a URL or written into the page.
+  const KEY_STORE = "stiqa.apiKey";
+  const KEY_CHARS = /^[\x21-\x7e]+$/; // what a header value can carry as it is
+  const keyButton = $("key-button");
+  const keyDialog = $("key-dialog");
+  const keyForm = $("key-form");
+  const keyInput = $("key-input");
+  const keyText = $("key-text");
+  const keyError = $("key-error");
+  const keyForget = $("key-forget");
+  let memoryKey = null; // when sessionStorage is unavailable
+  let keyNeeded = false; // the server asked for a key (during this page's life)
+  let keyMode = "required"; // "required" | "rejected" | "manage"
+  let keyErrorName = null; // the STRINGS name of the message the form shows
+  let keyPrompt = null; // Promise<boolean> while the form is open for a call
+  let keyResolve = null;
+  let keyReturnFocus = null;
+
+  function readKey() {
+    try {
+      return sessionStorage.getItem(KEY_STORE) || null;
+    } catch (_) {
+      return memoryKey;
+    }
+  }
+
+  function storeKey(key) {
+    memoryKey = key || null;
+    try {
+      if (key) sessionStorage.setItem(KEY_STORE, key);
+      else sessionStorage.removeItem(KEY_STORE);
+    } catch (_) {
+      /* kept in memory only */
+    }
+    updateKeyButton();
+  }
+
+  function updateKeyButton() {
+    keyButton.hidden = !(readKey() || keyNeeded);
+  }
+
+  /**
+   * Every call to the API: the stored key as `Authorization: Bearer`, a timeout per attempt, the JSON body
+   * read. On a 401 the key form opens; once a key is saved the call is made again with it (a refused key
+   * is forgotten and the form says so). Resolves to {status, ok, body} (the 401 itself when the form is
+   * cancelled); rejects with {kind: "timeout" | "network" | "aborted"}. ``signal`` cancels the call.
+   */
+  async function api(url, init = {}, signal = null) {
+    for (;;) {
+      const key = readKey();
+      const headers = new Headers(init.headers || {});
+      headers.set("accept", "application/json");
+      if (key) headers.set("authorization", `Bearer ${key}`);
+      const controller = new AbortController();
+      let timedOut = false;
+      const timer = window.setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, TIMEOUT_MS);
+      const cancel = () => controller.abort();
+      if (signal) {
+        if (signal.aborted) cancel();
+        signal.addEventListener("abort", cancel);
+      }
+      let result;
+      try {
+        const res = await fetch(url, { ...init, headers, signal: controller.signal });
+        let body = null;
+        try {
+          body = await res.json();
+        } catch (_) {
+          body = null;
+        }
+        result = { status: res.status, ok: res.ok, body };
+      } catch (_) {
+        throw { kind: timedOut ? "timeout" : signal && signal.aborted ? "aborted" : "network" };
+      } finally {
+        window.clearTimeout(timer);
+        if (signal) signal.removeEventListener("abort", cancel);
+      }
+      if (result.status !== 401) return result;
+      keyNeeded = true;
+      updateKeyButton();
+      if (readKey() !== key) continue; // the key changed while this call was out: try the new one
+      if (key) storeKey(null); // refused: not kept, not sent again
+      if (!(await promptForKey(Boolean(key)))) return result;
+      if (signal && signal.aborted) throw { kind: "aborted" };
+    }
+  }
+
+  /** The key form for the calls that got a 401: one form however many calls wait on it. */
+  function promptForKey(rejected) {
+    if (!keyPrompt) {
+      keyPrompt = openKeyDialog(rejected ? "rejected" : "required").finally(() => {
+        keyPrompt = null;
+      });
+    } else if (rejected) {
+      keyErrorName = "keyRejected";
+      renderKeyDialog();
+    }
+    return keyPrompt;
+  }
+
+  /** Open the form; resolves to true when a key was saved, false when it was closed otherwise. */
+  function openKeyDialog(mode) {
+    if (keyResolve) keyResolve(false); // opened from the top bar while it was open: the new use wins
+    return new Promise((resolve) => {
+      keyMode = mode;
+      keyErrorName = mode === "rejected" ? "keyRejected" : null;
+      keyResolve = resolve;
+      keyInput.value = "";
+      if (!keyDialog.open) {
+        const active = document.activeElement;
+        keyReturnFocus = active && active !== document.body ? active : null;
+        keyDialog.returnValue = "";
+        keyDialog.showModal();
+      }
+      renderKeyDialog();
+      keyInput.focus();
+    });
+  }
+
+  function renderKeyDialog() {
+    keyText.textContent = t(keyMode === "manage" ? "keyManageText" : "keyText");
+    keyError.textContent = keyErrorName ? t(keyErrorName) : "";
+    keyInput.setAttribute("aria-invalid", keyErrorName ? "true" : "false");
+    keyForget.hidden = !readKey();
+  }
+
+  /** Where focus goes back to when the element that had it before the form is gone. */
+  function fallbackFocus() {
+    if (viewer.open) return viewerBody;
+    if (view === "chat") return input;
+    return tabs.find((tab) => tab.dataset.view === view) || null;
+  }
+
+  function saveKey() {
+    const value = keyInput.value.trim();
+    const problem = !value ? "keyEmpty" : KEY_CHARS.test(value) ? null : "keyBadChars";
+    if (problem) {
+      keyErrorName = problem;
+      renderKeyDialog();
+      keyInput.focus();
+      return;
+    }
+    storeKey(value);
+    keyInput.value = "";
+    keyDialog.close("saved");
+    announce(t("keySaved"));
+  }
+
+  function forgetKey() {
+    storeKey(null);
+    keyInput.value = "";
+    keyDialog.close("forgotten");
+    announce(t("keyForgotten"));
+  }
+
   // ---------------------------------------------------------------- rendering
 
   function errorMessage(error) {
@@ -328,6 +520,8 @@
         return t("errorBad");
       case "interrupted":
         return t("errorInterrupted");
+      case "key":
+        return t("errorKey");
       default:
         return t("errorNetwork");
     }
@@ -453,6 +647,7 @@
     langButton.textContent = t("langButton");
     langButton.setAttribute("aria-label", t("langLabel"));
     langButton.lang = lang === "ja" ? "en" : "ja";
+    renderKeyDialog();
   }
 
   // ---------------------------------------------------------------- asking
@@ -460,29 +655,24 @@
   async function run(turn) {
     const controller = new AbortController();
     inFlight = controller;
-    let timedOut = false;
-    const timer = window.setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, TIMEOUT_MS);
     updateControls();
     announce(t("loading"));
     try {
-      const res = await fetch("api/ask", {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({ question: turn.question, k: turn.k }),
-        signal: controller.signal,
-      });
-      let body = null;
-      try {
-        body = await res.json();
-      } catch (_) {
-        body = null;
-      }
-      if (!res.ok) {
+      const { status, ok, body } = await api(
+        "api/ask",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ question: turn.question, k: turn.k }),
+        },
+        controller.signal
+      );
+      if (status === 401) {
         turn.status = "error";
-        turn.error = { kind: "http", status: res.status, detail: body && typeof body.detail === "string" ? body.detail : "" };
+        turn.error = { kind: "key" };
+      } else if (!ok) {
+        turn.status = "error";
+        turn.error = { kind: "http", status, detail: body && typeof body.detail === "string" ? body.detail : "" };
       } else if (!body || typeof body.answerable !== "boolean" || !Array.isArray(body.passages)) {
         turn.status = "error";
         turn.error = { kind: "bad" };
@@ -490,11 +680,9 @@
         turn.status = "done";
         turn.response = body;
       }
-    } catch (_) {
+    } catch (e) {
       turn.status = "error";
-      turn.error = { kind: timedOut ? "timeout" : "network" };
-    } finally {
-      window.clearTimeout(timer);
+      turn.error = { kind: e && e.kind === "timeout" ? "timeout" : "network" };
     }
     if (inFlight !== controller) return; // cleared ("start over") while waiting
     inFlight = null;
@@ -570,16 +758,15 @@
   let pageCounts = null; // doc name -> number of pages
 
   async function getJson(url) {
-    const controller = new AbortController();
-    const timer = window.setTimeout(() => controller.abort(), TIMEOUT_MS);
+    let r;
     try {
-      const res = await fetch(url, { headers: { accept: "application/json" }, signal: controller.signal });
-      const body = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(body && typeof body.detail === "string" ? body.detail : `HTTP ${res.status}`);
-      return body;
-    } finally {
-      window.clearTimeout(timer);
+      r = await api(url);
+    } catch (e) {
+      throw new Error(errorMessage(e));
     }
+    if (r.status === 401) throw new Error(t("errorKey"));
+    if (!r.ok) throw new Error(r.body && typeof r.body.detail === "string" ? r.body.detail : `HTTP ${r.status}`);
+    return r.body;
   }
 
   async function loadPageCounts() {
@@ -587,10 +774,10 @@
     try {
       const body = await getJson("api/documents");
       pageCounts = Object.fromEntries((body.documents || []).map((d) => [d.name, d.pages]));
+      return pageCounts;
     } catch (_) {
-      pageCounts = {};
+      return {}; // not kept: asked again next time
     }
-    return pageCounts;
   }
 
   function openSource(passage) {
@@ -806,23 +993,16 @@
     const entry = { status: "loading" };
     timelineCache.set(q, entry);
     renderTimeline();
-    const controller = new AbortController();
-    const timer = window.setTimeout(() => controller.abort(), TIMEOUT_MS);
     try {
-      const res = await fetch(q ? `api/timeline?q=${encodeURIComponent(q)}` : "api/timeline", {
-        headers: { accept: "application/json" },
-        signal: controller.signal,
-      });
-      const body = await res.json().catch(() => null);
-      if (!res.ok) throw { kind: "http", status: res.status, detail: body && typeof body.detail === "string" ? body.detail : "" };
+      const { status, ok, body } = await api(q ? `api/timeline?q=${encodeURIComponent(q)}` : "api/timeline");
+      if (status === 401) throw { kind: "key" };
+      if (!ok) throw { kind: "http", status, detail: body && typeof body.detail === "string" ? body.detail : "" };
       if (!body || !Array.isArray(body.events)) throw { kind: "bad" };
       entry.status = "done";
       entry.events = body.events.filter((e) => e && typeof e === "object");
     } catch (e) {
       entry.status = "error";
       entry.error = classify(e);
-    } finally {
-      window.clearTimeout(timer);
     }
     if (timelineCache.get(q) !== entry || timelineQ !== q) return; // a newer query took over
     renderTimeline();
@@ -1011,6 +1191,33 @@
   viewerPrev.addEventListener("click", () => turnPage(-1));
   viewerNext.addEventListener("click", () => turnPage(1));
 
+  keyButton.addEventListener("click", () => {
+    openKeyDialog(readKey() ? "manage" : "required");
+  });
+  keyForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveKey();
+  });
+  keyInput.addEventListener("input", () => {
+    if (keyErrorName && keyErrorName !== "keyRejected") {
+      keyErrorName = null;
+      renderKeyDialog();
+    }
+  });
+  $("key-cancel").addEventListener("click", () => keyDialog.close());
+  keyForget.addEventListener("click", forgetKey);
+  keyDialog.addEventListener("close", () => {
+    // Esc, Cancel, Save or Forget: the calls waiting on the form go on (with the new key) or give up.
+    keyInput.value = "";
+    const resolve = keyResolve;
+    keyResolve = null;
+    const back = keyReturnFocus;
+    keyReturnFocus = null;
+    const target = back && back.isConnected && back.getClientRects().length ? back : fallbackFocus();
+    if (target) target.focus();
+    if (resolve) resolve(keyDialog.returnValue === "saved");
+  });
+
   // ---------------------------------------------------------------- start
 
   restore();
@@ -1023,6 +1230,7 @@
     /* ignore */
   }
   setView(savedView);
+  updateKeyButton();
   if (turns.length) {
     save();
     list.lastElementChild?.scrollIntoView({ block: "start" });

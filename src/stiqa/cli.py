@@ -69,7 +69,7 @@ def index(
 ) -> None:
     """Build the search index from the corpus (atomically replacing the old one)."""
     from .embed import ModelLoadError
-    from .index import build_index
+    from .index import IndexBusyError, build_index
     from .lexical import JapaneseTokenizer
     from .pipeline import embedder_for
 
@@ -77,7 +77,7 @@ def index(
     try:
         embedder = embedder_for(s)
         built = build_index(s.corpus_dir, s.index_dir, embedder, JapaneseTokenizer(s.lexical_mode), _progress)
-    except (ModelLoadError, FileNotFoundError, ValueError) as e:
+    except (ModelLoadError, FileNotFoundError, ValueError, IndexBusyError) as e:
         raise _fail(str(e)) from e
     m = built.manifest
     typer.echo(
@@ -127,19 +127,90 @@ def ask(
 def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind [default 127.0.0.1]."),
     port: Optional[int] = typer.Option(None, "--port", help="Port [default 8000]."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64,
+        help="Server processes; each loads the model and the index and follows rebuilds itself.",
+    ),
     corpus: Optional[Path] = CorpusOpt,
     index: Optional[Path] = IndexOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:
-    """Serve the HTTP API (and docs at /docs); builds the index first if it is missing."""
+    """Serve the HTTP API (and docs at /docs); builds the index first if it is missing.
+
+    It switches to the build a later `stiqa index` makes (checked every STIQA_WATCH_SECONDS; POST /api/admin/reload checks at once), and on SIGTERM or Ctrl-C finishes the requests in flight (up to STIQA_SHUTDOWN_SECONDS) and exits 0.
+    """
+    import os
+    import signal
+
     import uvicorn
 
     from .api import create_app
+    from .api.middleware import configure_access_log
+    from .api.reload import configure_reload_log
 
     s = _settings(corpus, index, model, host=host, port=port)
-    assistant = _assistant(s, build_if_missing=True)
-    typer.echo(f"stiqa: serving {len(assistant.index.passages)} passages on http://{s.host}:{s.port}", err=True)
-    uvicorn.run(create_app(s, assistant), host=s.host, port=s.port, log_level="warning")
+    configure_access_log()
+    configure_reload_log()
+    options = {
+        "host": s.host, "port": s.port, "log_level": "warning",
+        "timeout_graceful_shutdown": s.shutdown_seconds,
+    }
+    # Refuse to start on an index that cannot be used, here and not in every worker.
+    assistant = _serving_assistant(s)
+    where = f"http://{s.host}:{s.port}"
+    if workers > 1:
+        assistant.close()
+        del assistant
+        # Each worker's model gets its share of the cores: more OpenMP threads than cores
+        # make libgomp's waiting threads spin against each other (see stiqa.embed).
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+        # The workers (new processes) read their settings from the environment.
+        os.environ.update({"STIQA_CORPUS_DIR": str(s.corpus_dir), "STIQA_INDEX_DIR": str(s.index_dir),
+                           "STIQA_MODEL": s.model, "STIQA_HOST": s.host, "STIQA_PORT": str(s.port)})
+        typer.echo(f"stiqa: serving on {where} with {workers} worker processes", err=True)
+        # A worker imports torch and loads the model before it can answer the supervisor's
+        # pings; on a busy machine that takes longer than uvicorn's 5 s.
+        uvicorn.run("stiqa.cli:worker_app", factory=True, workers=workers, timeout_worker_healthcheck=60, **options)
+        return
+    typer.echo(f"stiqa: serving {len(assistant.index.passages)} passages on {where}", err=True)
+    # Uvicorn answers SIGTERM/SIGINT by finishing the requests in flight, then raises the
+    # signal again for the handler it found: a graceful stop ends with exit status 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
+    try:
+        uvicorn.run(create_app(s, assistant), **options)
+    finally:
+        assistant.close()  # the model's thread, shared by every index loaded since
+
+
+def _stopped(signum, frame) -> None:
+    """Signal handler for after uvicorn's graceful shutdown: nothing left to do."""
+
+
+def _serving_assistant(settings: Settings):
+    """The assistant ``serve`` starts with; a one-line reason and the fix if the index is unusable."""
+    from .embed import ModelLoadError
+    from .index import CURRENT, IndexLoadError, load_index
+    from .pipeline import Assistant, embedder_for
+
+    if not (settings.index_dir / CURRENT).exists():
+        return _assistant(settings, build_if_missing=True)
+    try:  # the index first: refused in seconds, before the model loads
+        index = load_index(settings.index_dir, settings.model, settings.corpus_dir)
+        return Assistant.from_parts(settings, embedder_for(settings), index)
+    except (IndexLoadError, ModelLoadError, OSError, ValueError) as e:
+        raise _fail(" ".join(str(e).split())) from e
+
+
+def worker_app():
+    """The app of one `stiqa serve --workers N` process (uvicorn imports it by name)."""
+    from .api import create_app
+    from .api.middleware import configure_access_log
+    from .api.reload import configure_reload_log
+
+    configure_access_log()
+    configure_reload_log()
+    return create_app(Settings.from_env())
 
 
 @app.command()

@@ -61,6 +61,10 @@ class Embedder:
             return fn(*args, **kwargs)
         return self._thread.submit(fn, *args, **kwargs).result()
 
+    def close(self) -> None:
+        """Stop the model's thread once the work already queued on it is done (shutdown)."""
+        self._thread.shutdown(wait=True)
+
     @property
     def dim(self) -> int:
         return int(self.model.get_embedding_dimension())

@@ -12,13 +12,15 @@ corpus files, is refused with a message that says how to rebuild it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +35,12 @@ from .lexical import JapaneseTokenizer, LexicalIndex
 from .normalize import NORMALIZATION_VERSION
 from .records import Document, Page, Passage
 from .segment import Segmenter, page_passages
+from .vectors import build_vector_index, read_vector_index, write_vector_index
 
 INDEX_FORMAT = 1
 CURRENT = "CURRENT"
 CACHE_FILE = "embeddings.npz"
+LOCK_FILE = ".build.lock"
 REBUILD = "run `stiqa index` to rebuild it"
 
 
@@ -111,7 +115,43 @@ def build_index(
     tokenizer: JapaneseTokenizer,
     progress: Callable[[str], None] | None = None,
 ) -> Index:
-    """Build a new index beside the current one, then switch to it atomically."""
+    """Build a new index beside the current one, then switch to it atomically.
+
+    One build at a time per index folder: a second one is refused (IndexBusyError)
+    rather than let the two remove each other's files.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with _build_lock(index_dir):
+        return _build_index(corpus_dir, index_dir, embedder, tokenizer, progress)
+
+
+class IndexBusyError(RuntimeError):
+    """Another process is building into the same index folder."""
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """An exclusive lock on ``<index_dir>/.build.lock``; the kernel drops it if the holder dies."""
+    with open(index_dir / LOCK_FILE, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(
+                f"another `stiqa index` is building into {index_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    tokenizer: JapaneseTokenizer,
+    progress: Callable[[str], None] | None,
+) -> Index:
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     documents, passages = read_corpus(corpus_dir)
@@ -130,8 +170,7 @@ def build_index(
     sentence_vectors = cache.get(sentences)
     sentence_start = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
     lexical = LexicalIndex.build([tokenizer.words(t) for t in texts])
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
+    dense = build_vector_index(vectors)
 
     manifest = Manifest(
         format=INDEX_FORMAT,
@@ -151,7 +190,7 @@ def build_index(
     tmp = index_dir / f".{build_id}.tmp"
     tmp.mkdir()
     try:
-        faiss.write_index(flat, str(tmp / "passages.faiss"))
+        write_vector_index(dense, tmp / "passages.faiss")
         np.save(tmp / "sentences.npy", sentence_vectors)
         np.save(tmp / "sentence_start.npy", sentence_start)
         cache.save(tmp / CACHE_FILE, keep=unique)
@@ -169,7 +208,7 @@ def build_index(
         raise
     _prune(index_dir, keep={build_id})
     say(f"index {build_id} built in {manifest.build_seconds:.1f} s")
-    return Index(manifest, documents, passages, flat, sentence_vectors, sentence_start, lexical, final)
+    return Index(manifest, documents, passages, dense, sentence_vectors, sentence_start, lexical, final)
 
 
 class EmbeddingCache:
@@ -245,10 +284,13 @@ def current_build(index_dir: Path) -> Path:
     pointer = index_dir / CURRENT
     if not pointer.exists():
         raise IndexLoadError(f"no index in {index_dir}: {REBUILD.replace('rebuild', 'build')}")
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise IndexLoadError(f"{pointer} is unreadable ({_reason(e)}): {REBUILD}") from e
     build = index_dir / name
-    if not name or "/" in name or name.startswith(".") or not build.is_dir():
-        raise IndexLoadError(f"{pointer} names a missing build ({build.name}): {REBUILD}")
+    if not name or "/" in name or "\0" in name or name.startswith(".") or not build.is_dir():
+        raise IndexLoadError(f"{pointer} names a missing build ({name[:80]!r}): {REBUILD}")
     return build
 
 
@@ -278,7 +320,7 @@ def load_index(index_dir: Path, model: str, corpus_dir: Path | None = None) -> I
             names = ", ".join(sorted({n for n, _ in changed}))
             raise IndexLoadError(f"corpus changed since the index was built ({names}): {REBUILD}")
     try:
-        vectors = faiss.read_index(str(path / "passages.faiss"))
+        vectors = read_vector_index(path / "passages.faiss")
         sentence_vectors = np.load(path / "sentences.npy")
         sentence_start = np.load(path / "sentence_start.npy")
         passages = [Passage.from_dict(d) for d in _read_json(path / "passages.json")]
@@ -287,7 +329,7 @@ def load_index(index_dir: Path, model: str, corpus_dir: Path | None = None) -> I
     except IndexLoadError:
         raise
     except Exception as e:
-        raise IndexLoadError(f"index {path} is damaged ({type(e).__name__}: {e}): {REBUILD}") from e
+        raise IndexLoadError(f"index {path} is damaged ({_reason(e)}): {REBUILD}") from e
     if not (
         vectors.ntotal == len(passages) == manifest.passages
         and vectors.d == manifest.dim
@@ -298,6 +340,16 @@ def load_index(index_dir: Path, model: str, corpus_dir: Path | None = None) -> I
     return Index(manifest, documents, passages, vectors, sentence_vectors, sentence_start, lexical, path)
 
 
+def _reason(e: BaseException, limit: int = 200) -> str:
+    """An exception as a short phrase on one line, for a message that also says the fix.
+    FAISS's errors start with the C++ function and source line: only what failed is kept."""
+    text = " ".join(str(e).split())
+    if "faiss" in text and "failed: " in text:
+        text = text.split("failed: ", 1)[1]
+    text = f"{type(e).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
@@ -305,11 +357,15 @@ def _read_json(path: Path) -> Any:
 
 def _load_manifest(path: Path) -> Manifest:
     try:
-        return Manifest(**_read_json(path / "manifest.json"))
+        m = Manifest(**_read_json(path / "manifest.json"))
     except FileNotFoundError as e:
         raise IndexLoadError(f"index {path} has no manifest (an unfinished build): {REBUILD}") from e
-    except (ValueError, TypeError) as e:
-        raise IndexLoadError(f"index manifest in {path} is unreadable ({e}): {REBUILD}") from e
+    except (OSError, ValueError, TypeError) as e:
+        raise IndexLoadError(f"index manifest in {path} is unreadable ({_reason(e)}): {REBUILD}") from e
+    counts = (m.format, m.dim, m.passages, m.sentences)
+    if not (isinstance(m.model, str) and isinstance(m.documents, dict) and all(type(n) is int for n in counts)):
+        raise IndexLoadError(f"index manifest in {path} is unreadable (fields of the wrong type): {REBUILD}")
+    return m
 
 
 def _document(d: dict[str, Any]) -> Document:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
+import contextlib
 import time
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from .answer import AnswerExtractor
+from .batching import Batcher
 from .config import MODES, Settings
 from .embed import Embedder, load_embedder
 from .events import Event, build_events
@@ -19,6 +22,9 @@ from .retrieve import Retriever
 
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
+WARM_UP_WAIT = 2.0  # seconds a reloaded index's warm-up may wait for the model's thread
+
+Request = tuple[str, int | None, str | None]  # question, k, mode
 
 
 class BadQuestion(ValueError):
@@ -33,6 +39,10 @@ class Assistant:
     index: Index
     retriever: Retriever
     extractor: AnswerExtractor
+    _queue: Batcher[Request, AskResult] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._queue = Batcher(self.embedder, self._ask_many)
 
     @cached_property
     def events(self) -> list[Event]:
@@ -61,13 +71,45 @@ class Assistant:
 
     @classmethod
     def from_parts(
-        cls, settings: Settings, embedder: Embedder, index: Index, tokenizer: JapaneseTokenizer | None = None
+        cls,
+        settings: Settings,
+        embedder: Embedder,
+        index: Index,
+        tokenizer: JapaneseTokenizer | None = None,
+        warm_up: bool = True,
     ) -> Assistant:
         tokenizer = tokenizer or JapaneseTokenizer(settings.lexical_mode)
         retriever = Retriever(index, embedder, tokenizer)
         assistant = cls(settings, embedder, tokenizer, index, retriever, AnswerExtractor(index, tokenizer))
-        assistant.ask("warm-up")  # first-call costs (threads, caches) before the first user
+        if warm_up:
+            assistant.ask("warm-up")  # first-call costs (threads, caches) before the first user
         return assistant
+
+    def with_index(self, index: Index) -> Assistant:
+        """An assistant over ``index`` sharing this one's model and tokenizer, warmed up and
+        with its timeline read: ready to take this one's place between two requests."""
+        assistant = type(self).from_parts(self.settings, self.embedder, index, self.tokenizer, warm_up=False)
+        _ = assistant.events  # read now, not by the first /api/timeline after a switch
+        # The new index's first-search costs, on the model's thread; but the model is warm
+        # already, so not worth a long wait behind the requests queued there.
+        warm = self.embedder.submit(assistant._ask, "warm-up", None, None)
+        with contextlib.suppress(concurrent.futures.TimeoutError):
+            warm.result(timeout=WARM_UP_WAIT)
+        return assistant
+
+    def reload(self) -> Assistant:
+        """The index build that ``<index_dir>/CURRENT`` names now, loaded beside this one
+        (see :meth:`with_index`); IndexLoadError, saying why, if that build cannot be used.
+
+        Loading runs on the calling thread; only the warm-up question runs on the model's.
+        """
+        index = load_index(self.settings.index_dir, self.embedder.name, self.settings.corpus_dir)
+        return self.with_index(index)
+
+    def close(self) -> None:
+        """Stop the model's thread once the work already queued on it is done (server shutdown).
+        Every assistant made by :meth:`with_index` shares that thread."""
+        self.embedder.close()
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None) -> AskResult:
         """Answer ``question`` with cited passages; BadQuestion for input that cannot be asked.
@@ -77,11 +119,44 @@ class Assistant:
         return self.embedder.run(self._ask, question, k, mode)
 
     async def ask_async(self, question: str, k: int | None = None, mode: str | None = None) -> AskResult:
-        """:meth:`ask` for an event loop: awaits the model's thread without blocking the loop."""
-        return await asyncio.wrap_future(self.embedder.submit(self._ask, question, k, mode))
+        """:meth:`ask` for an event loop: awaits the model's thread without blocking the loop.
+
+        Questions that arrive together are answered in one batch (see :mod:`stiqa.batching`).
+        """
+        return await self._queue((question, k, mode))
 
     def _ask(self, question: str, k: int | None, mode: str | None) -> AskResult:
+        outcome = self._ask_many([(question, k, mode)])[0]
+        if isinstance(outcome, BadQuestion):
+            raise outcome
+        return outcome
+
+    def _ask_many(self, requests: list[Request]) -> list[AskResult | BadQuestion]:
+        """Answer several questions with one embedding call; a bad one fails alone."""
         t0 = time.perf_counter()
+        outcomes: list[AskResult | BadQuestion] = []
+        good: list[tuple[int, str, int, str]] = []
+        for j, (question, k, mode) in enumerate(requests):
+            try:
+                good.append((j, *self._checked(question, k, mode)))
+                outcomes.append(BadQuestion("not answered"))  # replaced below
+            except BadQuestion as e:
+                outcomes.append(e)
+        timings: list[dict[str, float]] = [{} for _ in good]
+        queries = self.retriever.queries([question for _, question, _, _ in good], timings)
+        for (j, question, k, mode), q, tm in zip(good, queries, timings):
+            retrieved = self.retriever.search(q, k, mode, tm)
+            t1 = time.perf_counter()
+            answer, evidence = self.extractor.extract(q, retrieved)
+            ok = answer is not None and evidence.supports_answer(
+                self.settings.min_evidence, self.settings.min_evidence_other
+            )
+            tm["answer_ms"] = (time.perf_counter() - t1) * 1000
+            took = (time.perf_counter() - t0) * 1000
+            outcomes[j] = AskResult(question, ok, answer if ok else None, retrieved.hits, took, tm, evidence)
+        return outcomes
+
+    def _checked(self, question: str, k: int | None, mode: str | None) -> tuple[str, int, str]:
         question = check_question(question)
         k = self.settings.k if k is None else k
         mode = mode or self.settings.mode
@@ -89,17 +164,7 @@ class Assistant:
             raise BadQuestion(f"k must be between 1 and {MAX_K}, not {k}")
         if mode not in MODES:
             raise BadQuestion(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        timings: dict[str, float] = {}
-        q = self.retriever.query(question, mode, timings)
-        retrieved = self.retriever.search(q, k, mode, timings)
-        t1 = time.perf_counter()
-        answer, evidence = self.extractor.extract(q, retrieved)
-        ok = answer is not None and evidence.supports_answer(
-            self.settings.min_evidence, self.settings.min_evidence_other
-        )
-        timings["answer_ms"] = (time.perf_counter() - t1) * 1000
-        took = (time.perf_counter() - t0) * 1000
-        return AskResult(question, ok, answer if ok else None, retrieved.hits, took, timings, evidence)
+        return question, k, mode
 
 
 def not_text(ch: str) -> bool:
@@ -116,10 +181,12 @@ def embedder_for(settings: Settings) -> Embedder:
 def check_question(question: str) -> str:
     """The question trimmed, or BadQuestion saying what is wrong with it."""
     q = question.strip() if isinstance(question, str) else ""
-    if not q:
-        raise BadQuestion("the question is empty; type a question about the documents")
     if any(not_text(c) for c in q):
         raise BadQuestion("the question contains control characters or invalid Unicode; send plain text")
+    if not q:
+        raise BadQuestion("the question is empty; type a question about the documents")
+    if not any(unicodedata.category(c)[0] in "LN" for c in q):  # only marks, zero-width spaces…
+        raise BadQuestion("the question has no words; type a question about the documents")
     if len(q) > MAX_QUESTION_CHARS:
         raise BadQuestion(
             f"the question is {len(q)} characters long; the limit is {MAX_QUESTION_CHARS}"

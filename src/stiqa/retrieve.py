@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import vectors
 from .dates import find_dates, mention_span, overlaps
 from .embed import Embedder
 from .index import Index
@@ -73,29 +74,44 @@ class Retriever:
         ]
 
     def query(self, question: str, mode: str, timings: dict[str, float]) -> Query:
-        t0 = time.perf_counter()
-        text = normalize_query(question)
+        """``question`` as the retrievers see it (embedded in every mode: answer
+        choice and abstention use the vector too)."""
+        return self.queries([question], [timings])[0]
+
+    def queries(self, questions: list[str], timings: list[dict[str, float]]) -> list[Query]:
+        """Several questions at once, embedded in one model call (cheaper per question
+        than one call each; see :class:`stiqa.batching.Batcher`). Each question's
+        ``timings`` get its own analysis time and the batch's embedding time."""
+        texts, analysed = [], []
+        for question, tm in zip(questions, timings):
+            t0 = time.perf_counter()
+            text = normalize_query(question)
+            texts.append(text)
+            analysed.append(self._analyse(text))
+            tm["normalize_ms"] = (time.perf_counter() - t0) * 1000
+        t1 = time.perf_counter()
+        vectors = self.embedder.queries(texts) if texts else []
+        embed_ms = (time.perf_counter() - t1) * 1000
+        for tm in timings:
+            tm["embed_ms"] = embed_ms
+        return [Query(text, vector, *rest) for text, vector, rest in zip(texts, vectors, analysed)]
+
+    def _analyse(self, text: str) -> tuple:
+        """The Query fields after text and vector: words, language and what kind of answer is asked for."""
         terms = self.tokenizer.terms(text)
         japanese = has_japanese(text)
         words = [w for w, _ in terms]
         # Over Japanese text, the English words of an English question match only stray
         # English (citations, labels); its acronyms and numbers match what they name.
         lexical_words = words if japanese else [w for w, surface in terms if is_code(surface)]
-        t1 = time.perf_counter()
-        timings["normalize_ms"] = (t1 - t0) * 1000
-        # Embedded in every mode: answer choice and abstention use it too.
-        vector = self.embedder.queries([text])[0]
-        timings["embed_ms"] = (time.perf_counter() - t1) * 1000
         when = wants_date(text)
         spans = [] if when else [mention_span(m) for m in find_dates(text)]
         span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
-        return Query(
-            text, vector, words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span
-        )
+        return words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span
 
     def dense(self, q: Query, n: int) -> list[tuple[int, float]]:
         """Passages by cosine similarity, best first."""
-        scores, ids = self.index.vectors.search(q.vector[None, :], min(n, self.index.vectors.ntotal))
+        scores, ids = vectors.search(self.index.vectors, q.vector[None, :], min(n, self.index.vectors.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def prior(self, q: Query, i: int) -> float:

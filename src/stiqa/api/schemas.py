@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..pipeline import MAX_K, MAX_QUESTION_CHARS, BadQuestion, check_question
+
+
+def has_control_characters(text: str) -> bool:
+    """True if ``text`` holds a control character (tab and newlines included) or a lone
+    surrogate: never part of a document name or a filter value."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
 
 
 class AskRequest(BaseModel):
@@ -95,6 +102,17 @@ class HealthResponse(BaseModel):
     index: str
     documents: int
     passages: int
+    reload_error: str | None = Field(
+        None,
+        description="Why the last switch to a new index build failed (the server keeps the index it "
+        "has); null when the build in use is the one <index_dir>/CURRENT names.",
+    )
+
+
+class ReloadResponse(BaseModel):
+    index: str = Field(description="The index build now serving (its folder name under the index folder).")
+    previous: str = Field(description="The build served before this request.")
+    reloaded: bool = Field(description="False when CURRENT already named the build in use.")
 
 
 class ErrorResponse(BaseModel):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from ...pipeline import Assistant, BadQuestion
@@ -16,7 +16,8 @@ router = APIRouter(tags=["ask"])
     responses={422: {"model": ErrorResponse}},
     summary="Answer a question with cited passages",
 )
-async def ask(body: AskRequest, assistant: Assistant = Depends(get_assistant)) -> JSONResponse:
+async def ask(body: AskRequest, request: Request, assistant: Assistant = Depends(get_assistant)) -> JSONResponse:
+    request.state.question = body.question  # for the request log (its length; the text if enabled)
     try:
         result = await assistant.ask_async(body.question, body.k, body.mode)
     except BadQuestion as e:

@@ -13,9 +13,14 @@ from pydantic import BaseModel, Field
 from ...pipeline import Assistant
 from ...records import Page, Passage
 from ..deps import get_assistant
-from ..schemas import ErrorResponse
+from ..schemas import ErrorResponse, has_control_characters
 
 router = APIRouter(tags=["documents"])
+
+MAX_NAME_SHOWN = 80  # characters of an unknown name echoed in the 404
+MAX_PAGE_DIGITS_SHOWN = 20
+# In the API docs only (no control characters, no slash); the endpoint checks names itself.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f/]+$"
 
 
 class PagePassageOut(BaseModel):
@@ -76,19 +81,33 @@ def page_passages(page: Page, passages: list[Passage]) -> list[dict]:
     summary="One page (slide) of a document, with its passages' offsets",
 )
 def document_page(
-    doc: str = PathParam(..., description="Document name, as in citation.doc (e.g. sti-policy-2024.txt)."),
-    page: int = PathParam(..., ge=1, description="Page (slide) number, from 1."),
+    doc: str = PathParam(
+        ...,
+        description="Document name, as in citation.doc (e.g. sti-policy-2024.txt).",
+        examples=["sti-policy-2024.txt"],
+        json_schema_extra={"pattern": NAME_PATTERN},
+    ),
+    page: int = PathParam(..., ge=1, examples=[1], description="Page (slide) number, from 1."),
     assistant: Assistant = Depends(get_assistant),
 ) -> dict:
+    if "\ufffd" in doc or has_control_characters(doc):
+        # The server decodes the path leniently: bytes that are not UTF-8 arrive as U+FFFD.
+        raise HTTPException(
+            status_code=422,
+            detail="the document name holds control characters or bytes that are not UTF-8; "
+            "use a name from /api/documents",
+        )
     index = assistant.index
     document = next((d for d in index.documents if d.name == doc), None)
     if document is None:
         names = ", ".join(d.name for d in index.documents)
-        raise HTTPException(status_code=404, detail=f"no document named {doc!r}; the indexed documents are: {names}")
+        shown = repr(doc if len(doc) <= MAX_NAME_SHOWN else doc[:MAX_NAME_SHOWN] + "…")
+        raise HTTPException(status_code=404, detail=f"no document named {shown}; the indexed documents are: {names}")
     found = index.page(doc, page)
     if found is None:
+        shown = page if page < 10**MAX_PAGE_DIGITS_SHOWN else f"{str(page)[:MAX_PAGE_DIGITS_SHOWN]}…"
         raise HTTPException(
-            status_code=404, detail=f"{doc} has no page {page}; its pages are 1-{len(document.pages)}"
+            status_code=404, detail=f"{doc} has no page {shown}; its pages are 1-{len(document.pages)}"
         )
     return {
         "doc": found.doc,
