@@ -825,7 +825,8 @@ def main() -> int:
     report: dict[str, Any] = {"machine": machine(), "argv": sys.argv[1:]}
     m = report["machine"]
     print(f"# stiqa performance ({time.strftime('%Y-%m-%d %H:%M:%S')})\n")
-    print(f"command: python bench/perf.py {' '.join(sys.argv[1:])}".rstrip())
+    omp = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if "OMP_NUM_THREADS" in os.environ else ""
+    print(f"command: {omp}python bench/perf.py {' '.join(sys.argv[1:])}".rstrip())
     if args.server_env:
         print(f"server environment: {' '.join(args.server_env)}")
     print(f"machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_gib']} GiB, load average {m['load_avg']}; "
