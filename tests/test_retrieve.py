@@ -63,3 +63,17 @@ def test_a_question_about_a_period_ranks_passages_of_that_period_first(assistant
     for h in hits:
         spans = [mention_span(m) for s in h.passage.sentences for m in find_dates(s.text)]
         assert any(overlaps(q.span, s) for s in spans), h.passage.id
+
+
+def test_a_long_question_embeds_its_start_but_is_searched_in_full(assistant):
+    from stiqa.retrieve import MAX_EMBED_CHARS
+
+    padding = "資料の内容について詳しく教えてください。" * 15  # well over the embedding's share
+    question = "能登半島でISUTが活用した情報システムは？" + padding + "DMATとの連携も"
+    assert len(question) > MAX_EMBED_CHARS
+    q = assistant.retriever.query(question, "hybrid", {})
+    start = assistant.embedder.queries([q.text[:MAX_EMBED_CHARS]])[0]
+    assert float(q.vector @ start) > 0.9999  # the model read only the start...
+    assert "dmat" in q.lexical_words  # ...BM25 the whole question
+    hits = assistant.retriever.search(q, 5, "hybrid", {}).hits
+    assert any("SIP4D" in h.passage.text for h in hits)

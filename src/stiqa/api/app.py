@@ -123,11 +123,11 @@ def create_app(
     async def lifespan(app: FastAPI):
         owned = getattr(app.state, "assistant", None) is None
         if owned:
-            app.state.assistant = Assistant.load(settings or Settings.from_env())
+            app.state.assistant = Assistant.load(settings)
         # Follow `stiqa index`: a new build named by <index_dir>/CURRENT replaces the assistant
         # between two requests (see reload.py); POST /api/admin/reload does it at once.
         app.state.reloader = reloader = IndexReloader(app.state)
-        reloader.start((settings or app.state.assistant.settings).watch_seconds)
+        reloader.start(settings.watch_seconds)
         try:
             yield
         finally:
