@@ -13,60 +13,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
+import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from server import ROOT, start_server, stop_server
+
 EVAL = ROOT.parent / "shared" / "eval"
 FIGURES = ("hit1", "hit5", "mrr", "answer1", "abstain", "false_abstain", "cite_ok", "date1", "p50_ms", "p95_ms")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"stiqa serve exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("stiqa serve did not become healthy")
-
-
 def run_mode(mode: str, question_set: Path, rounds: int) -> dict:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "STIQA_MODE": mode}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stiqa.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_healthy(url, proc)
-        results = []
-        for _ in range(rounds):
-            out = subprocess.run(
-                [sys.executable, str(EVAL / "evaluate.py"), "--url", url, "--set", str(question_set), "--json"],
-                cwd=ROOT, check=True, capture_output=True, text=True,
-            )
-            results.append(json.loads(out.stdout))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with tempfile.TemporaryDirectory(prefix="stiqa-eval-") as tmp:
+        proc, url, _ = start_server(Path(tmp) / "serve.log", env={"STIQA_MODE": mode})
+        try:
+            results = []
+            for _ in range(rounds):
+                out = subprocess.run(
+                    [sys.executable, str(EVAL / "evaluate.py"), "--url", url, "--set", str(question_set), "--json"],
+                    cwd=ROOT, check=True, capture_output=True, text=True,
+                )
+                results.append(json.loads(out.stdout))
+        finally:
+            stop_server(proc)
     summary = dict(results[0])
     for key in ("p50_ms", "p95_ms"):
         summary[key] = statistics.median(r[key] for r in results)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,43 +31,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from server import ROOT, start_server, stop_server
 
-ROOT = Path(__file__).resolve().parents[1]
 LEAKS = ("Traceback", 'File "', "site-packages")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(index: Path, corpus: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("STIQA_API_KEY", "STIQA_RATE_LIMIT")}
-    env.update(STIQA_INDEX_DIR=str(index), STIQA_CORPUS_DIR=str(corpus))
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "stiqa.cli", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            sys.exit(f"stiqa serve did not start; its log:\n{log.read_text()}")
-        time.sleep(0.3)
 
 
 def bad_4xx(response) -> str | None:
@@ -148,7 +117,11 @@ def main() -> int:
         url = args.url.rstrip("/")
     else:
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"stiqa-fuzz-serve-{os.getpid()}.log"
-        proc, url = start_server(args.index.resolve(), args.corpus.resolve(), log)
+        # No key and no rate limit, whatever this shell's environment says.
+        proc, url, _ = start_server(log, env={
+            "STIQA_INDEX_DIR": str(args.index.resolve()), "STIQA_CORPUS_DIR": str(args.corpus.resolve()),
+            "STIQA_API_KEY": None, "STIQA_RATE_LIMIT": None,
+        })
     try:
         schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
         totals = Counter()
@@ -177,11 +150,7 @@ def main() -> int:
         return 1 if totals["server_errors"] or totals["bad_4xx"] else 0
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
 
 
 if __name__ == "__main__":

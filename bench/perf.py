@@ -40,7 +40,6 @@ import os
 import platform
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from server import ROOT, start_server, stop_server
 
-ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 CALIBRATION = ROOT / "bench" / "calibration.jsonl"
 DIM = 384
@@ -210,40 +209,7 @@ def questions() -> list[str]:
     return qs
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # ---------------------------------------------------------------- sections 1-5
-
-
-def start_server(log_path: Path, timeout: float = 180, env: dict[str, str] | None = None, workers: int = 1
-                 ) -> tuple[subprocess.Popen, str, float]:
-    import httpx
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    t0 = time.perf_counter()
-    with open(log_path, "w") as log:  # the child keeps its own descriptor
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "stiqa.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-        )
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"stiqa serve exited with {proc.returncode}; log:\n{log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return proc, url, time.perf_counter() - t0
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    proc.terminate()
-    raise SystemExit("stiqa serve did not become healthy")
 
 
 def interleaved_latency(assistant, url: str, qs: list[str], reps: int, gap_s: float) -> dict[str, Any]:
@@ -845,7 +811,7 @@ def main() -> int:
     tmpdir = Path(tempfile.mkdtemp(prefix="stiqa-perf-"))
     say("starting stiqa serve")
     server_env = dict(kv.split("=", 1) for kv in args.server_env)
-    proc, url, start_s = start_server(tmpdir / "serve.log", env=server_env, workers=args.workers)
+    proc, url, start_s = start_server(tmpdir / "serve.log", env=server_env, args=("--workers", str(args.workers)))
     try:
         rss_idle = tree_status(proc.pid)
         say(f"server up in {start_s:.1f} s at {url}; interleaved latency, {args.reps} rep(s)")
@@ -862,11 +828,7 @@ def main() -> int:
         load["client_cpu"] = (time.process_time() - cl0) / wall
         rss = tree_status(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
     ser_ms = serialisation_ms(lat.pop("results"))
     stages = {k: p50(v) for k, v in lat["stages"].items()}

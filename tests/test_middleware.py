@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stiqa.api import create_app
-from stiqa.api.middleware import ACCESS_LOG, configure_access_log
+from stiqa.api.middleware import ACCESS_LOG
 
 KEY = "k3y-for-tests-0123456789"
 QUESTION = {"question": "拠点都市はいくつ集中支援されますか？", "k": 2}
@@ -119,16 +119,15 @@ def test_rate_limit_is_off_by_default(client_default):
 
 @pytest.fixture()
 def log_lines():
+    """The request log's lines, as JSON, while the test runs."""
     out = io.StringIO()
-    configure_access_log(out)
     logger = logging.getLogger(ACCESS_LOG)
-    handler = logger.handlers[-1]
-    if handler.stream is not out:  # configured before (one handler per process): listen beside it
-        handler = logging.StreamHandler(out)
-        logger.addHandler(handler)
+    handler, level = logging.StreamHandler(out), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     yield lambda: [json.loads(line) for line in out.getvalue().splitlines()]
-    if handler.stream is out:
-        logger.removeHandler(handler)
+    logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 def test_one_structured_log_line_per_request_without_the_question(client_default, log_lines):

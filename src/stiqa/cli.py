@@ -57,8 +57,8 @@ def _assistant(settings: Settings, build_if_missing: bool):
             _progress(f"no index in {settings.index_dir}/ yet: building it")
             return Assistant.build(settings, progress=_progress)
         return Assistant.load(settings)
-    except (IndexLoadError, ModelLoadError, FileNotFoundError, ValueError) as e:
-        raise _fail(str(e)) from e
+    except (IndexLoadError, ModelLoadError, OSError, ValueError) as e:
+        raise _fail(" ".join(str(e).split())) from e  # one line, whatever the cause
 
 
 @app.command()
@@ -145,18 +145,16 @@ def serve(
     import uvicorn
 
     from .api import create_app
-    from .api.middleware import configure_access_log
-    from .api.reload import configure_reload_log
+    from .api.logs import configure_logging
 
     s = _settings(corpus, index, model, host=host, port=port)
-    configure_access_log()
-    configure_reload_log()
+    configure_logging()
     options = {
         "host": s.host, "port": s.port, "log_level": "warning",
         "timeout_graceful_shutdown": s.shutdown_seconds,
     }
     # Refuse to start on an index that cannot be used, here and not in every worker.
-    assistant = _serving_assistant(s)
+    assistant = _assistant(s, build_if_missing=True)
     where = f"http://{s.host}:{s.port}"
     if workers > 1:
         assistant.close()
@@ -187,29 +185,12 @@ def _stopped(signum, frame) -> None:
     """Signal handler for after uvicorn's graceful shutdown: nothing left to do."""
 
 
-def _serving_assistant(settings: Settings):
-    """The assistant ``serve`` starts with; a one-line reason and the fix if the index is unusable."""
-    from .embed import ModelLoadError
-    from .index import CURRENT, IndexLoadError, load_index
-    from .pipeline import Assistant, embedder_for
-
-    if not (settings.index_dir / CURRENT).exists():
-        return _assistant(settings, build_if_missing=True)
-    try:  # the index first: refused in seconds, before the model loads
-        index = load_index(settings.index_dir, settings.model, settings.corpus_dir)
-        return Assistant.from_parts(settings, embedder_for(settings), index)
-    except (IndexLoadError, ModelLoadError, OSError, ValueError) as e:
-        raise _fail(" ".join(str(e).split())) from e
-
-
 def worker_app():
     """The app of one `stiqa serve --workers N` process (uvicorn imports it by name)."""
     from .api import create_app
-    from .api.middleware import configure_access_log
-    from .api.reload import configure_reload_log
+    from .api.logs import configure_logging
 
-    configure_access_log()
-    configure_reload_log()
+    configure_logging()
     return create_app(Settings.from_env())
 
 

@@ -51,10 +51,11 @@ class Assistant:
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
-        """Load the model and the index (refusing one that does not fit)."""
-        embedder = embedder or embedder_for(settings)
-        index = load_index(settings.index_dir, embedder.name, settings.corpus_dir)
-        return cls.from_parts(settings, embedder, index)
+        """Load the index, then the model: an index that does not fit is refused in
+        seconds, before the model loads."""
+        model = embedder.name if embedder is not None else settings.model
+        index = load_index(settings.index_dir, model, settings.corpus_dir)
+        return cls.from_parts(settings, embedder or embedder_for(settings), index)
 
     @classmethod
     def build(
@@ -134,14 +135,13 @@ class Assistant:
     def _ask_many(self, requests: list[Request]) -> list[AskResult | BadQuestion]:
         """Answer several questions with one embedding call; a bad one fails alone."""
         t0 = time.perf_counter()
-        outcomes: list[AskResult | BadQuestion] = []
+        outcomes: dict[int, AskResult | BadQuestion] = {}  # by position in ``requests``
         good: list[tuple[int, str, int, str]] = []
         for j, (question, k, mode) in enumerate(requests):
             try:
                 good.append((j, *self._checked(question, k, mode)))
-                outcomes.append(BadQuestion("not answered"))  # replaced below
             except BadQuestion as e:
-                outcomes.append(e)
+                outcomes[j] = e
         timings: list[dict[str, float]] = [{} for _ in good]
         queries = self.retriever.queries([question for _, question, _, _ in good], timings)
         for (j, question, k, mode), q, tm in zip(good, queries, timings):
@@ -154,7 +154,7 @@ class Assistant:
             tm["answer_ms"] = (time.perf_counter() - t1) * 1000
             took = (time.perf_counter() - t0) * 1000
             outcomes[j] = AskResult(question, ok, answer if ok else None, retrieved.hits, took, tm, evidence)
-        return outcomes
+        return [outcomes[j] for j in range(len(requests))]
 
     def _checked(self, question: str, k: int | None, mode: str | None) -> tuple[str, int, str]:
         question = check_question(question)

@@ -11,7 +11,6 @@ import hmac
 import json
 import logging
 import math
-import sys
 import time
 from datetime import datetime, timezone
 
@@ -197,15 +196,6 @@ class ApiKey:
             send, 401, "this API needs a key: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
             {"WWW-Authenticate": 'Bearer realm="stiqa"'},
         )
-
-
-def configure_access_log(stream=None) -> None:
-    """Print the request log's lines as they are (each is already JSON), once per process."""
-    if not access_log.handlers:
-        handler = logging.StreamHandler(stream or sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access_log.addHandler(handler)
-    access_log.setLevel(logging.INFO)
 
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,16 +39,6 @@ class Reloaded:
     index: str  # the build now serving
     previous: str  # the build served before
     reloaded: bool  # False: CURRENT already named the build in use
-
-
-def configure_reload_log(stream=None) -> None:
-    """Print the reload log's lines (one per switch or refused build) on stderr, once per process."""
-    if not log.handlers:
-        handler = logging.StreamHandler(stream or sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.propagate = False
-    log.setLevel(logging.INFO)
 
 
 def read_pointer(index_dir: Path) -> str:
