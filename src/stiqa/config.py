@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .embed import DEFAULT_MODEL
+from .model.prepare import DEFAULT_MODEL
 
 MODES = ("dense", "lexical", "hybrid")
+BACKENDS = ("auto", "onnx", "torch")
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -27,6 +28,11 @@ class Settings:
     query_prompt: str | None = None
     passage_prompt: str | None = None
     allow_download: bool = False
+    # What runs the model: "onnx" (ONNX Runtime, int8 where the CPU has the kernels),
+    # "torch" (the float32 reference), or "auto" (onnx for the default model, else torch).
+    backend: str = "auto"
+    model_cache: Path | None = None  # where models made or exported on this machine live (None: ~/.cache/stiqa/models)
+    threads: int = 0  # cores the model uses for each call (0: all of them, shared out among --workers)
     lexical_mode: str = "A"
     mode: str = "hybrid"
     k: int = 5
@@ -57,6 +63,9 @@ class Settings:
             query_prompt=e.get("STIQA_QUERY_PROMPT", base.query_prompt),
             passage_prompt=e.get("STIQA_PASSAGE_PROMPT", base.passage_prompt),
             allow_download=_env_bool(e, "STIQA_ALLOW_DOWNLOAD", base.allow_download),
+            backend=e.get("STIQA_BACKEND", base.backend),
+            model_cache=Path(e["STIQA_MODEL_CACHE"]) if e.get("STIQA_MODEL_CACHE") else base.model_cache,
+            threads=int(e.get("STIQA_THREADS", base.threads)),
             mode=e.get("STIQA_MODE", base.mode),
             min_evidence=float(e.get("STIQA_MIN_EVIDENCE", base.min_evidence)),
             min_evidence_other=float(e.get("STIQA_MIN_EVIDENCE_OTHER", base.min_evidence_other)),
@@ -76,6 +85,10 @@ class Settings:
     def validate(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"STIQA_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.threads < 0:
+            raise ValueError(f"STIQA_THREADS cannot be negative, not {self.threads}")
         if self.lexical_mode not in ("A", "B", "C"):
             raise ValueError(f"lexical_mode must be A, B or C, not {self.lexical_mode!r}")
         if self.max_body_bytes < 1024:

