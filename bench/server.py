@@ -26,11 +26,17 @@ def free_port() -> int:
 
 
 def start_server(
-    log: Path, env: Mapping[str, str | None] | None = None, args: Sequence[str] = (), timeout: float = 180
+    log: Path,
+    env: Mapping[str, str | None] | None = None,
+    args: Sequence[str] = (),
+    timeout: float = 180,
+    python: str = sys.executable,
+    cwd: Path = ROOT,
 ) -> tuple[subprocess.Popen, str, float]:
     """(process, URL, seconds to healthy) of a new `stiqa serve`; SystemExit with its log if it fails.
 
     ``env`` changes the server's environment: a value of None removes the variable.
+    ``python`` and ``cwd`` run another checkout's stiqa (bench/engines.py compares with one).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -43,8 +49,8 @@ def start_server(
     t0 = time.perf_counter()
     with open(log, "w") as out:  # the child keeps its own descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "stiqa.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=full_env,
+            [python, "-m", "stiqa.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=full_env,
         )
     deadline = time.time() + timeout
     while time.time() < deadline:

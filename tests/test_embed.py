@@ -3,7 +3,7 @@ import unicodedata
 import numpy as np
 import pytest
 
-from stiqa.embed import DEFAULT_MODEL, ModelLoadError, load_embedder
+from stiqa.embed import DEFAULT_MODEL, ModelLoadError, load_embedder, pool_spans
 from tests.conftest import minutes_texts
 
 
@@ -36,6 +36,31 @@ def test_japanese_and_english_questions_find_the_right_passage(embedder):
     for question in ("AIセーフティ・インスティテュートの設立時期は？", "When was the AI Safety Institute set up?"):
         scores = passages @ embedder.queries([question])[0]
         assert scores[0] > scores[1], question
+
+
+def test_pool_spans_averages_the_tokens_a_span_overlaps():
+    tokens = np.array([[9.0, 9.0], [1.0, 0.0], [0.0, 1.0], [3.0, 4.0], [9.0, 9.0]])
+    offsets = [(0, 0), (0, 3), (3, 5), (6, 9), (0, 0)]  # specials first and last
+    a, b, none = pool_spans(tokens, offsets, [(0, 5), (7, 8), (20, 30)])
+    assert np.allclose(a, [2**-0.5, 2**-0.5]) and np.allclose(b, [0.6, 0.8]) and none is None
+
+
+def test_sentence_vectors_come_from_the_passage_run(embedder):
+    passage = "量子技術の研究開発を推進する。東北大学を国際卓越研究大学の認定候補に選定した。能登半島に水を届けた。"
+    spans = [(0, 15), (15, 39), (39, len(passage))]
+    vectors, parts = embedder.passages_with_parts([passage], [spans])
+    assert np.allclose(vectors[0], embedder.passages([passage])[0], atol=1e-5)
+    alone = embedder.passages([passage[a:b] for a, b in spans])
+    assert parts[0].shape == (3, 384)
+    assert ((parts[0] @ alone.T).argmax(axis=1) == [0, 1, 2]).all()  # each nearest its own sentence
+    assert np.allclose(np.linalg.norm(parts[0], axis=1), 1.0, atol=1e-4)
+
+
+def test_a_sentence_past_the_models_window_is_embedded_alone(embedder):
+    long = "研究開発の推進。" * 300 + "最後の文は窓の外にある。"
+    tail = (len(long) - 12, len(long))
+    _, parts = embedder.passages_with_parts([long], [[(0, 8), tail]])
+    assert np.allclose(parts[0][1], embedder.passages([long[tail[0] :]])[0], atol=1e-5)
 
 
 @pytest.fixture(scope="module")

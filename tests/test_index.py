@@ -2,9 +2,18 @@ import json
 import os
 
 import faiss
+import numpy as np
 import pytest
 
-from stiqa.index import CURRENT, IndexLoadError, build_index, current_build, load_index
+from stiqa.index import (
+    CURRENT,
+    IndexLoadError,
+    build_index,
+    current_build,
+    embedding_text,
+    load_index,
+    sentence_spans,
+)
 from stiqa.lexical import JapaneseTokenizer
 
 
@@ -28,11 +37,60 @@ def test_build_writes_a_complete_index_and_manifest(small_settings, embedder):
 def test_rebuild_switches_atomically_and_reuses_unchanged_embeddings(small_settings, embedder, monkeypatch):
     first = build(small_settings, embedder)
     calls = []
-    monkeypatch.setattr(type(embedder), "passages", lambda self, texts, progress=False: calls.append(texts))
+    monkeypatch.setattr(type(embedder), "passages_with_parts", lambda self, *a, **k: calls.append(a))
     second = build(small_settings, embedder)
     assert calls == []  # nothing changed, nothing embedded again
     assert second.path != first.path and not first.path.exists()
     assert current_build(small_settings.index_dir) == second.path
+    assert (second.sentence_vectors == first.sentence_vectors).all()
+
+
+def test_vectors_made_by_another_backend_are_not_reused(small_settings, embedder, monkeypatch):
+    build(small_settings, embedder)
+    real = type(embedder).passages_with_parts
+    calls = []
+
+    def counting(self, texts, parts, progress=False):
+        calls.append(len(texts))
+        return real(self, texts, parts, progress)
+
+    monkeypatch.setattr(type(embedder), "passages_with_parts", counting)
+    monkeypatch.setattr(embedder, "backend", "torch fp32")
+    again = build(small_settings, embedder)
+    assert calls == [len(again.passages)]
+    assert json.loads((again.path / "manifest.json").read_text())["backend"] == "torch fp32"
+
+
+def test_sentence_vectors_come_from_their_passage(small_settings, embedder):
+    built = build(small_settings, embedder)
+    assert built.sentence_vectors.shape == (built.manifest.sentences, 384)
+    assert np.allclose(np.linalg.norm(built.sentence_vectors, axis=1), 1.0, atol=1e-4)
+    # Each sentence's vector is nearer its own sentence, embedded alone, than the others of its passage.
+    passage = max(built.passages, key=lambda p: len(p.sentences))
+    row = [p.id for p in built.passages].index(passage.id)
+    mine = built.sentence_vectors[built.sentence_start[row] : built.sentence_start[row + 1]]
+    alone = embedder.passages([s.text for s in passage.sentences])
+    assert len(passage.sentences) >= 3
+    sims = mine @ alone.T
+    assert (sims.argmax(axis=1) == np.arange(len(mine))).mean() > 0.5
+    assert np.diag(sims).mean() > sims[~np.eye(len(mine), dtype=bool)].mean() + 0.02
+
+
+def test_sentence_spans_locate_each_sentence_in_the_embedded_text(small_settings, embedder):
+    built = build(small_settings, embedder)
+    for p in built.passages:
+        text = embedding_text(p)
+        assert [text[a:b] for a, b in sentence_spans(p)] == [s.text for s in p.sentences]
+
+
+def test_an_index_of_an_older_format_is_refused_with_the_fix(small_settings, embedder):
+    built = build(small_settings, embedder)
+    manifest = json.loads((built.path / "manifest.json").read_text())
+    manifest["format"] = 1
+    del manifest["backend"]
+    (built.path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match="index format 1 .* run `stiqa index`"):
+        load_index(small_settings.index_dir, embedder.name)
 
 
 def test_index_of_another_model_is_refused_with_the_fix(small_settings, embedder):

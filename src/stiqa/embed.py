@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
+from tokenizers import Tokenizer
+from tqdm.auto import tqdm
 
 from .model.backends import BACKENDS, ModelFolder, backend
 from .model.prepare import DEFAULT_MODEL, ModelPrepareError, default_cache_dir, ensure_default_model
@@ -30,6 +32,7 @@ from .model.prepare import DEFAULT_MODEL, ModelPrepareError, default_cache_dir, 
 BACKEND_CHOICES = ("auto", *BACKENDS)
 T = TypeVar("T")
 PASSAGE_BATCH = 64
+PARTS_CHUNK = 512  # passages whose token embeddings are held at once
 
 
 class ModelLoadError(RuntimeError):
@@ -89,6 +92,47 @@ class Embedder:
         sentence-transformers sorts them, so little is padding)."""
         return self._encode(texts, self.passage_prompt, batch_size=PASSAGE_BATCH, progress=progress)
 
+    def passages_with_parts(
+        self, texts: list[str], parts: list[list[tuple[int, int]]], progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Unit vectors for passages and for the character spans ``parts[i]`` of ``texts[i]``
+        (its sentences), from one run of the model per passage.
+
+        A span's vector is the mean of its tokens' embeddings in the passage's context
+        ("late chunking"), so a sentence needs no run of its own: an index build embeds
+        each text once instead of 2.5 times. A span with no token of its own (cut off by
+        the model's window) is embedded alone.
+        """
+        return self.run(self._with_parts_here, texts, parts, progress)
+
+    def _with_parts_here(
+        self, texts: list[str], parts: list[list[tuple[int, int]]], progress: bool
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        prompt = self.passage_prompt or ""
+        vectors: list[np.ndarray] = []
+        pooled: list[list[np.ndarray | None]] = []
+        # A chunk at a time: the token embeddings of a whole corpus would not fit in memory.
+        chunks = range(0, len(texts), PARTS_CHUNK)
+        for at in tqdm(chunks, desc="Passages", unit="chunk", disable=not progress or len(chunks) < 2):
+            chunk, chunk_parts = texts[at : at + PARTS_CHUNK], parts[at : at + PARTS_CHUNK]
+            rows = self.model.encode(
+                chunk, prompt=prompt or None, batch_size=PASSAGE_BATCH, output_value=None, convert_to_numpy=False
+            )
+            offsets = token_offsets(self.model, [prompt + t for t in chunk])
+            for row, offs, spans in zip(rows, offsets, chunk_parts):
+                vectors.append(row["sentence_embedding"].float().numpy())
+                n = int(row["attention_mask"].sum())
+                shifted = [(a + len(prompt), b + len(prompt)) for a, b in spans]
+                tokens = row["token_embeddings"][:n].float().numpy()
+                pooled.append(pool_spans(tokens, offs, shifted) if len(offs) == n else [None] * len(spans))
+        alone = [(i, j, texts[i][a:b]) for i, spans in enumerate(parts) for j, (a, b) in enumerate(spans)
+                 if pooled[i][j] is None]
+        if alone:
+            for (i, j, _), v in zip(alone, self._encode_here([t for _, _, t in alone], prompt, PASSAGE_BATCH, False)):
+                pooled[i][j] = v
+        found = [np.asarray(p, dtype=np.float32).reshape(len(p), -1) for p in pooled]
+        return np.ascontiguousarray(np.stack(vectors), dtype=np.float32), found
+
     def _encode(self, texts: list[str], prompt: str | None, batch_size: int, progress: bool) -> np.ndarray:
         return self.run(self._encode_here, texts, prompt, batch_size, progress)
 
@@ -102,6 +146,35 @@ class Embedder:
             normalize_embeddings=True,
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def token_offsets(model: SentenceTransformer, texts: list[str]) -> list[list[tuple[int, int]]]:
+    """Each token's character span in its text ((0, 0) for special tokens), as the model
+    tokenises and truncates it."""
+    tokenizer = model[0].tokenizer
+    if isinstance(tokenizer, Tokenizer):
+        return [e.offsets for e in tokenizer.encode_batch(texts)]
+    found = tokenizer(texts, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length)
+    return [[tuple(o) for o in offs] for offs in found["offset_mapping"]]
+
+
+def pool_spans(
+    tokens: np.ndarray, offsets: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> list[np.ndarray | None]:
+    """The unit-length mean of the token vectors that overlap each character span (None
+    where no token does)."""
+    starts = np.array([s for s, _ in offsets])
+    ends = np.array([e for _, e in offsets])
+    real = ends > starts  # special tokens have empty spans
+    out: list[np.ndarray | None] = []
+    for a, b in spans:
+        mask = real & (ends > a) & (starts < b)
+        if not mask.any():
+            out.append(None)
+            continue
+        v = tokens[mask].mean(axis=0)
+        out.append((v / (np.linalg.norm(v) or 1.0)).astype(np.float32))
+    return out
 
 
 def _prompt(model: SentenceTransformer, names: tuple[str, ...]) -> str | None:

@@ -87,6 +87,20 @@ def embedding_text(p: Passage) -> str:
     return f"{p.citation.section}\n{p.text}"
 
 
+def sentence_spans(p: Passage) -> list[tuple[int, int]]:
+    """Where each of the passage's sentences lies in its :func:`embedding_text`."""
+    text = embedding_text(p)
+    at = len(p.citation.section) + 1
+    spans = []
+    for s in p.sentences:
+        start = text.find(s.text, at)
+        if start < 0:  # not expected: a passage is its sentences joined
+            raise ValueError(f"sentence {s.text[:40]!r} is not in passage {p.id}")
+        spans.append((start, start + len(s.text)))
+        at = start + len(s.text)
+    return spans
+
+
 def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in corpus_files(corpus_dir)}
 
@@ -159,16 +173,20 @@ def _build_index(
     say(f"{len(documents)} documents, {len(passages)} passages")
 
     texts = [embedding_text(p) for p in passages]
+    spans = [sentence_spans(p) for p in passages]
     sentences = [s.text for p in passages for s in p.sentences]
-    # One embedding per distinct text (bridging passages repeat their neighbours'
-    # sentences), reusing the previous build's vectors for texts that did not change.
+    # One model run per distinct passage, which gives its sentences' vectors too,
+    # reusing the previous build's vectors for passages that did not change.
     cache = EmbeddingCache.previous(index_dir, embedder)
-    unique = sorted(set(texts) | set(sentences))
-    todo = [t for t in unique if t not in cache]
-    say(f"embedding {len(todo)} texts ({len(unique) - len(todo)} unchanged since the last build)")
-    cache.add(todo, embedder.passages(todo, progress=progress is not None) if todo else None)
-    vectors = cache.get(texts)
-    sentence_vectors = cache.get(sentences)
+    unique = list(dict.fromkeys(zip(texts, map(tuple, spans))))
+    todo = [u for u in unique if u not in cache]
+    say(f"embedding {len(todo)} passages ({len(unique) - len(todo)} unchanged since the last build)")
+    if todo:
+        found, parts = embedder.passages_with_parts(
+            [t for t, _ in todo], [list(sp) for _, sp in todo], progress=progress is not None
+        )
+        cache.add(todo, found, parts)
+    vectors, sentence_vectors = cache.get(list(zip(texts, map(tuple, spans))))
     sentence_start = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
     lexical = LexicalIndex.build([tokenizer.words(t) for t in texts])
     dense = build_vector_index(vectors)
@@ -213,18 +231,22 @@ def _build_index(
     return Index(manifest, documents, passages, dense, sentence_vectors, sentence_start, lexical, final)
 
 
+Entry = tuple[str, tuple[tuple[int, int], ...]]  # a passage's embedding text and its sentences' spans in it
+
+
 class EmbeddingCache:
-    """Passage-prompt embeddings by text, carried from one build to the next."""
+    """Passage vectors and their sentences' vectors by passage, carried from one build to the next."""
 
-    def __init__(self, embedder: Embedder, vectors: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, embedder: Embedder, entries: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.embedder = embedder
-        self.vectors = vectors or {}
+        self.entries = entries or {}
 
-    def key(self, text: str) -> str:
-        return hashlib.sha1(f"{self.embedder.passage_prompt}\0{text}".encode()).hexdigest()
+    def key(self, entry: Entry) -> str:
+        text, spans = entry
+        return hashlib.sha1(f"{self.embedder.passage_prompt}\0{text}\0{spans}".encode()).hexdigest()
 
-    def __contains__(self, text: str) -> bool:
-        return self.key(text) in self.vectors
+    def __contains__(self, entry: Entry) -> bool:
+        return self.key(entry) in self.entries
 
     @classmethod
     def previous(cls, index_dir: Path, embedder: Embedder) -> EmbeddingCache:
@@ -235,20 +257,28 @@ class EmbeddingCache:
             if (manifest.model, manifest.backend) != (embedder.name, embedder.backend):
                 return cls(embedder)
             with np.load(build / CACHE_FILE) as data:
-                return cls(embedder, dict(zip(data["keys"].tolist(), data["vectors"])))
+                keys, vectors, parts, start = data["keys"], data["vectors"], data["parts"], data["part_start"]
+            return cls(embedder, {k: (vectors[i], parts[start[i] : start[i + 1]]) for i, k in enumerate(keys.tolist())})
         except (IndexLoadError, OSError, KeyError, ValueError):
             return cls(embedder)
 
-    def add(self, texts: list[str], vectors: np.ndarray | None) -> None:
-        for t, v in zip(texts, vectors if vectors is not None else []):
-            self.vectors[self.key(t)] = v
+    def add(self, entries: list[Entry], vectors: np.ndarray, parts: list[np.ndarray]) -> None:
+        for entry, v, p in zip(entries, vectors, parts):
+            self.entries[self.key(entry)] = (v, p)
 
-    def get(self, texts: list[str]) -> np.ndarray:
-        return np.ascontiguousarray(np.stack([self.vectors[self.key(t)] for t in texts]), dtype=np.float32)
+    def get(self, entries: list[Entry]) -> tuple[np.ndarray, np.ndarray]:
+        """The passage vectors of ``entries`` and all their sentences' vectors, in order."""
+        found = [self.entries[self.key(e)] for e in entries]
+        vectors = np.ascontiguousarray(np.stack([v for v, _ in found]), dtype=np.float32)
+        return vectors, np.ascontiguousarray(np.concatenate([p for _, p in found]), dtype=np.float32)
 
-    def save(self, path: Path, keep: list[str]) -> None:
-        keys = [self.key(t) for t in keep]
-        np.savez(path, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
+    def save(self, path: Path, keep: list[Entry]) -> None:
+        keys = [self.key(e) for e in keep]
+        parts = [self.entries[k][1] for k in keys]
+        np.savez(
+            path, keys=np.array(keys), vectors=np.stack([self.entries[k][0] for k in keys]),
+            parts=np.concatenate(parts), part_start=np.cumsum([0] + [len(p) for p in parts]),
+        )
 
 
 def _write_json(path: Path, data: Any) -> None:
