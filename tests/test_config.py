@@ -24,3 +24,12 @@ def test_environment_overrides():
 def test_bad_mode_is_refused():
     with pytest.raises(ValueError, match="mode must be one of dense, lexical, hybrid"):
         Settings.from_env({"STIQA_MODE": "semantic"})
+
+
+def test_model_settings_from_the_environment():
+    s = Settings.from_env({"STIQA_BACKEND": "torch", "STIQA_MODEL_CACHE": "/srv/models", "STIQA_THREADS": "3"})
+    assert (s.backend, s.model_cache, s.threads) == ("torch", Path("/srv/models"), 3)
+    d = Settings.from_env({})
+    assert (d.backend, d.model_cache, d.threads) == ("auto", None, 0)
+    with pytest.raises(ValueError, match="STIQA_THREADS cannot be negative"):
+        Settings.from_env({"STIQA_THREADS": "-1"})

@@ -241,7 +241,9 @@ def model_folder(
             raise ModelLoadError(f"cannot load embedding model {name!r}: the path holds no sentence-transformers model")
     else:
         path = _downloaded(name, allow_download)
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    # Files made from the model (its ONNX export) are made again when the model's files change.
+    newest = max((f.stat().st_mtime_ns for f in path.iterdir() if f.is_file()), default=0)
+    digest = hashlib.sha1(f"{path}\0{newest}".encode()).hexdigest()[:12]
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[-60:]
     return ModelFolder(path, cache_dir / "derived" / f"{slug}-{digest}")
 

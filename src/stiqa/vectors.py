@@ -125,8 +125,8 @@ def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray,
     thread count per calling thread, and new threads start from the default (all
     cores). stiqa searches on the model's thread (:class:`stiqa.embed.Embedder`),
     the bench and tests on others, so the count is set where the search runs, for
-    that call, and put back after it; batches of queries keep the team. (The
-    embedding engine links its own libgomp, which this does not touch.)
+    that call, and put back after it; batches of queries keep the team. (ONNX
+    Runtime keeps a thread pool of its own, which this does not touch.)
     """
     if len(queries) != 1:
         return index.search(queries, k)

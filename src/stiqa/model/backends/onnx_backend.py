@@ -18,14 +18,15 @@ import numpy as np
 import onnxruntime as ort
 import torch
 from sentence_transformers import SentenceTransformer
-from sentence_transformers.models import Transformer
 from sentence_transformers.base.modules.input_module import InputModule
+from sentence_transformers.models import Transformer
 from sentence_transformers.util import import_from_string
 from tokenizers import Tokenizer
 
 from ..cpu import int8_kernel
 from ..onnx_export import ensure_onnx, onnx_file
 from .base import Backend, ModelFolder
+
 
 class OnnxTransformer(InputModule):
     """Tokenizer and transformer of a model folder, run by an ONNX Runtime session."""
