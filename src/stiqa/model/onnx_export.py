@@ -41,13 +41,14 @@ def ensure_onnx(folder: Path, onnx_dir: Path, kernel: str | None, progress: Prog
     onnx_dir.mkdir(parents=True, exist_ok=True)
     fp32 = onnx_dir / FP32_FILE
     if not fp32.exists():
-        say(f"exporting {folder.name} to ONNX")
+        say("exporting the model to ONNX")
         with quiet():
             _atomic(fp32, lambda tmp: export_fp32(folder, tmp))
     target = onnx_dir / onnx_file(kernel)
     if not target.exists():
-        say(f"quantising to int8 for {kernel} kernels")
-        _atomic(target, lambda tmp: quantize(fp32, tmp, kernel))
+        say(f"quantising it to int8 for {kernel} kernels")
+        with quiet():
+            _atomic(target, lambda tmp: quantize(fp32, tmp, kernel))
     return target
 
 
