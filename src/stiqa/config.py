@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .model.backends import BACKEND_CHOICES
 from .model.prepare import DEFAULT_MODEL
 
 MODES = ("dense", "lexical", "hybrid")
-BACKENDS = ("auto", "onnx", "torch")
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -85,8 +85,8 @@ class Settings:
     def validate(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"STIQA_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.backend not in BACKEND_CHOICES:
+            raise ValueError(f"STIQA_BACKEND must be one of {', '.join(BACKEND_CHOICES)}, not {self.backend!r}")
         if self.threads < 0:
             raise ValueError(f"STIQA_THREADS cannot be negative, not {self.threads}")
         if self.lexical_mode not in ("A", "B", "C"):

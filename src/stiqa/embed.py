@@ -26,10 +26,9 @@ from sentence_transformers import SentenceTransformer
 from tokenizers import Tokenizer
 from tqdm.auto import tqdm
 
-from .model.backends import BACKENDS, ModelFolder, backend
+from .model.backends import BACKEND_CHOICES, ModelFolder, backend
 from .model.prepare import DEFAULT_MODEL, ModelPrepareError, default_cache_dir, ensure_default_model
 
-BACKEND_CHOICES = ("auto", *BACKENDS)
 T = TypeVar("T")
 PASSAGE_BATCH = 64
 PARTS_CHUNK = 512  # passages whose token embeddings are held at once

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from .base import Backend, ModelFolder
 
 BACKENDS = ("onnx", "torch")
+BACKEND_CHOICES = ("auto", *BACKENDS)  # "auto": onnx for the default model, torch for others
 
 
 def backend(name: str, progress: Callable[[str], None] | None = None) -> Backend:
@@ -26,4 +27,4 @@ def backend(name: str, progress: Callable[[str], None] | None = None) -> Backend
     raise ValueError(f"the model backend must be one of {', '.join(BACKENDS)}, not {name!r}")
 
 
-__all__ = ["BACKENDS", "Backend", "ModelFolder", "backend"]
+__all__ = ["BACKENDS", "BACKEND_CHOICES", "Backend", "ModelFolder", "backend"]

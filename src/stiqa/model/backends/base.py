@@ -5,8 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sentence_transformers import SentenceTransformer
+if TYPE_CHECKING:  # the backends import it; the settings that name them need not
+    from sentence_transformers import SentenceTransformer
 
 
 @dataclass(frozen=True)
