@@ -80,7 +80,7 @@ def test_sentence_spans_locate_each_sentence_in_the_embedded_text(small_settings
     built = build(small_settings, embedder)
     for p in built.passages:
         text = embedding_text(p)
-        assert [text[a:b] for a, b in sentence_spans(p)] == [s.text for s in p.sentences]
+        assert [text[a:b] for a, b in sentence_spans(p, text)] == [s.text for s in p.sentences]
 
 
 def test_an_index_of_an_older_format_is_refused_with_the_fix(small_settings, embedder):

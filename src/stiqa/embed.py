@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +56,9 @@ class Embedder:
     name: str
     query_prompt: str | None
     passage_prompt: str | None
-    backend: str = "torch fp32"  # what runs the model (Backend.describe)
-    threads: int = 1
-    folder: Path | None = None  # where the model lies on disk
+    backend: str  # what runs the model (Backend.describe)
+    threads: int
+    folder: Path  # where the model lies on disk
     _thread: ThreadPoolExecutor = field(default_factory=lambda: _model_thread(), repr=False)
 
     def __post_init__(self) -> None:
@@ -92,7 +92,7 @@ class Embedder:
         return self._encode(texts, self.passage_prompt, batch_size=PASSAGE_BATCH, progress=progress)
 
     def passages_with_parts(
-        self, texts: list[str], parts: list[list[tuple[int, int]]], progress: bool = False
+        self, texts: list[str], parts: Sequence[Sequence[tuple[int, int]]], progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit vectors for passages and for the character spans ``parts[i]`` of ``texts[i]``
         (its sentences), from one run of the model per passage.
@@ -105,7 +105,7 @@ class Embedder:
         return self.run(self._with_parts_here, texts, parts, progress)
 
     def _with_parts_here(
-        self, texts: list[str], parts: list[list[tuple[int, int]]], progress: bool
+        self, texts: list[str], parts: Sequence[Sequence[tuple[int, int]]], progress: bool
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         prompt = self.passage_prompt or ""
         vectors: list[np.ndarray] = []

@@ -87,9 +87,11 @@ def embedding_text(p: Passage) -> str:
     return f"{p.citation.section}\n{p.text}"
 
 
-def sentence_spans(p: Passage) -> list[tuple[int, int]]:
-    """Where each of the passage's sentences lies in its :func:`embedding_text`."""
-    text = embedding_text(p)
+Entry = tuple[str, tuple[tuple[int, int], ...]]  # a passage's embedding text and its sentences' spans in it
+
+
+def sentence_spans(p: Passage, text: str) -> tuple[tuple[int, int], ...]:
+    """Where each of the passage's sentences lies in ``text``, its :func:`embedding_text`."""
     at = len(p.citation.section) + 1
     spans = []
     for s in p.sentences:
@@ -98,7 +100,7 @@ def sentence_spans(p: Passage) -> list[tuple[int, int]]:
             raise ValueError(f"sentence {s.text[:40]!r} is not in passage {p.id}")
         spans.append((start, start + len(s.text)))
         at = start + len(s.text)
-    return spans
+    return tuple(spans)
 
 
 def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
@@ -173,20 +175,20 @@ def _build_index(
     say(f"{len(documents)} documents, {len(passages)} passages")
 
     texts = [embedding_text(p) for p in passages]
-    spans = [sentence_spans(p) for p in passages]
+    entries: list[Entry] = [(t, sentence_spans(p, t)) for p, t in zip(passages, texts)]
     sentences = [s.text for p in passages for s in p.sentences]
     # One model run per distinct passage, which gives its sentences' vectors too,
     # reusing the previous build's vectors for passages that did not change.
     cache = EmbeddingCache.previous(index_dir, embedder)
-    unique = list(dict.fromkeys(zip(texts, map(tuple, spans))))
+    unique = list(dict.fromkeys(entries))
     todo = [u for u in unique if u not in cache]
     say(f"embedding {len(todo)} passages ({len(unique) - len(todo)} unchanged since the last build)")
     if todo:
         found, parts = embedder.passages_with_parts(
-            [t for t, _ in todo], [list(sp) for _, sp in todo], progress=progress is not None
+            [t for t, _ in todo], [sp for _, sp in todo], progress=progress is not None
         )
         cache.add(todo, found, parts)
-    vectors, sentence_vectors = cache.get(list(zip(texts, map(tuple, spans))))
+    vectors, sentence_vectors = cache.get(entries)
     sentence_start = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
     lexical = LexicalIndex.build([tokenizer.words(t) for t in texts])
     dense = build_vector_index(vectors)
@@ -229,9 +231,6 @@ def _build_index(
     _prune(index_dir, keep={build_id})
     say(f"index {build_id} built in {manifest.build_seconds:.1f} s")
     return Index(manifest, documents, passages, dense, sentence_vectors, sentence_start, lexical, final)
-
-
-Entry = tuple[str, tuple[tuple[int, int], ...]]  # a passage's embedding text and its sentences' spans in it
 
 
 class EmbeddingCache:
