@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from stiqa.config import Settings
-from stiqa.corpus import split_pages
+from stiqa.ingest.pages import page_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -66,9 +66,8 @@ def assistant(index_settings, embedder):
 def small_corpus(folder: Path, doc_text: str, pages: int = 2) -> Path:
     """A corpus of the first ``pages`` slides of the real document: quick to index."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = split_pages(doc_text)[:pages]
-    end = lines[-1][-1][1] + len(lines[-1][-1][0])
-    (folder / "excerpt.txt").write_text(doc_text[:end] + "\n", encoding="utf-8")
+    end = page_spans(doc_text)[pages - 1][1]
+    (folder / "excerpt.txt").write_text(doc_text[:end].rstrip("\n") + "\n", encoding="utf-8")
     return folder
 
 

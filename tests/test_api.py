@@ -78,8 +78,12 @@ def test_documents_and_health(client, assistant):
         {
             "name": "sti-policy-2024.txt",
             "title": "1.我が国の科学技術・イノベーションを取り巻く情勢",
+            "format": "text",
             "pages": 14,
             "passages": len(assistant.index.passages),
+            "date": "2023-06-16",  # the first full date of its first lines (a 決定 of that day)
+            "status": "indexed",
+            "reason": None,
         }
     ]
     health = client.get("/api/health").json()

@@ -1,12 +1,13 @@
 import pytest
 
-from stiqa.corpus import read_document, repair_document, split_pages
+from stiqa.corpus import repair_document
+from stiqa.ingest import read_bytes
 from stiqa.normalize import has_extraction_faults
 
 
 @pytest.fixture(scope="module")
 def repaired(doc_text):
-    return repair_document("sti-policy-2024.txt", doc_text)
+    return repair_document("sti-policy-2024.txt", read_bytes(doc_text.encode("utf-8"), "sti-policy-2024.txt"))
 
 
 def unit_texts(page):
@@ -68,16 +69,3 @@ def test_page_offsets_point_into_the_original(repaired, doc_text):
         assert doc_text[p.page.start:p.page.end].strip()
 
 
-def test_form_feeds_split_pages():
-    text = "第一ページ\n本文です。\f第二ページ\n続きです。\n"
-    pages = split_pages(text)
-    assert len(pages) == 2
-    assert pages[1][0][0] == "第二ページ"
-    assert text[pages[1][0][1]:].startswith("第二ページ")
-
-
-def test_non_utf8_file_is_named(tmp_path):
-    bad = tmp_path / "bad.txt"
-    bad.write_bytes("日本語".encode("shift_jis"))
-    with pytest.raises(ValueError, match="bad.txt is not UTF-8"):
-        read_document(bad)

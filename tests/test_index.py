@@ -143,7 +143,7 @@ def test_failed_build_leaves_the_previous_index(small_settings, embedder, monkey
 
 def test_empty_corpus_is_an_error(tmp_path, embedder):
     (tmp_path / "corpus").mkdir()
-    with pytest.raises(FileNotFoundError, match="no .txt or .md documents"):
+    with pytest.raises(FileNotFoundError, match="holds no documents"):
         build_index(tmp_path / "corpus", tmp_path / "index", embedder, JapaneseTokenizer())
 
 

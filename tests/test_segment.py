@@ -3,13 +3,14 @@ import difflib
 import pytest
 
 from stiqa.corpus import repair_document
+from stiqa.ingest import read_bytes
 from stiqa.normalize import Mapped, has_extraction_faults, map_chars
 from stiqa.segment import MAX_CHARS, Segmenter, page_passages
 
 
 @pytest.fixture(scope="module")
 def passages(doc_text):
-    _, pages = repair_document("sti-policy-2024.txt", doc_text)
+    _, pages = repair_document("sti-policy-2024.txt", read_bytes(doc_text.encode("utf-8"), "sti-policy-2024.txt"))
     seg = Segmenter()
     return [p for page in pages for p in page_passages(page, seg)]
 
@@ -57,7 +58,7 @@ def test_no_fault_glyphs_in_passages(passages):
 def test_ids_are_unique_and_name_the_page(passages):
     ids = [p.id for p in passages]
     assert len(set(ids)) == len(ids)
-    assert all(p.id.startswith(f"sti-policy-2024-p{p.citation.page:02d}-") for p in passages)
+    assert all(p.id.startswith(f"sti-policy-2024.txt-p{p.citation.page:02d}-") for p in passages)
 
 
 def test_a_heading_and_its_figure_share_a_passage(passages):

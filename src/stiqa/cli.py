@@ -68,22 +68,76 @@ def index(
     model: Optional[str] = ModelOpt,
 ) -> None:
     """Build the search index from the corpus (atomically replacing the old one)."""
+    _build(_settings(corpus, index, model))
+
+
+def _build(s: Settings, only: set[str] | None = None) -> None:
+    """Build the index and print what it holds; ``only``: the documents whose skip lines to print
+    (all when None)."""
     from .embed import ModelLoadError
     from .index import IndexBusyError, build_index
     from .lexical import JapaneseTokenizer
     from .pipeline import embedder_for
 
-    s = _settings(corpus, index, model)
     try:
         embedder = embedder_for(s, _progress)
         built = build_index(s.corpus_dir, s.index_dir, embedder, JapaneseTokenizer(s.lexical_mode), _progress)
     except (ModelLoadError, FileNotFoundError, ValueError, IndexBusyError) as e:
         raise _fail(str(e)) from e
     m = built.manifest
+    pages = sum(d.page_count for d in built.documents)
+    chars = sum(p.end - p.start for d in built.documents for p in d.pages)
     typer.echo(
-        f"indexed {len(m.documents)} document(s): {m.passages} passages, {m.sentences} sentences, "
-        f"model {m.model} ({m.dim}-d), {m.build_seconds:.1f} s -> {built.path}"
+        f"indexed {len(built.documents)} document(s) ({pages} pages or sections, {chars:,} characters): "
+        f"{m.passages} passages, {m.sentences} sentences, model {m.model} ({m.dim}-d), "
+        f"{m.build_seconds:.1f} s -> {built.path}"
     )
+    for name, reason in m.skipped.items():
+        if only is None or name in only:
+            typer.echo(f"skipped {name}: {reason}", err=True)
+
+
+@app.command()
+def add(
+    paths: list[Path] = typer.Argument(..., help="Files or folders of files to add."),
+    into: str = typer.Option("", "--into", help="A folder under the corpus to put them in."),
+    replace: bool = typer.Option(False, "--replace", help="Replace documents of the same name."),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Copy documents into the corpus and index them: only what is new or changed is read and
+    embedded. A running `stiqa serve` switches to the new index by itself."""
+    from .ingest.collection import CollectionError, add_files
+
+    s = _settings(corpus, index, model)
+    s.corpus_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        added = add_files(s.corpus_dir, paths, into, replace)
+    except (CollectionError, OSError) as e:
+        raise _fail(str(e), 2) from e
+    for a in added:
+        typer.echo(f"{a.status} {a.doc}", err=True)
+    _build(s, {a.doc for a in added})
+
+
+@app.command()
+def remove(
+    docs: list[str] = typer.Argument(..., help="Document ids, as `stiqa documents` lists them."),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Delete documents from the corpus and rebuild the index without them."""
+    from .ingest.collection import CollectionError, remove_documents
+
+    s = _settings(corpus, index, model)
+    try:
+        for d in remove_documents(s.corpus_dir, docs):
+            typer.echo(f"removed {d}", err=True)
+    except (CollectionError, OSError) as e:
+        raise _fail(str(e), 2) from e
+    _build(s, set())
 
 
 model_app = typer.Typer(no_args_is_help=True, help="The embedding model: make it, and say what runs it.")
@@ -132,6 +186,7 @@ def ask(
     k: int = typer.Option(5, "-k", "--k", help="How many passages to cite (1-50)."),
     mode: Optional[str] = typer.Option(None, "--mode", help=f"Ranking: {', '.join(MODES)}."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly the /api/ask response."),
+    doc: Optional[list[str]] = typer.Option(None, "--doc", help="Search only this document (repeat for more); ids as `stiqa documents` lists them."),
     corpus: Optional[Path] = CorpusOpt,
     index: Optional[Path] = IndexOpt,
     model: Optional[str] = ModelOpt,
@@ -146,7 +201,10 @@ def ask(
             raise BadQuestion(f"-k must be between 1 and 50, not {k}")
     except BadQuestion as e:
         raise _fail(str(e), 2) from e
-    result = _assistant(s, build_if_missing=True).ask(question, k, s.mode)
+    try:
+        result = _assistant(s, build_if_missing=True).ask(question, k, s.mode, doc or None)
+    except BadQuestion as e:
+        raise _fail(str(e), 2) from e
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -234,6 +292,44 @@ def worker_app():
 
     configure_logging()
     return create_app(Settings.from_env())
+
+
+@app.command()
+def documents(
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON (as GET /api/documents)."),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """List the indexed documents (id, format, pages, passages, date, title) and the files that
+    could not be read, with the reason. Reads the index only: no model is loaded."""
+    import json
+    from collections import Counter
+
+    from .index import IndexLoadError, load_index
+
+    s = _settings(corpus, index, model)
+    try:
+        built = load_index(s.index_dir, s.model, s.corpus_dir)
+    except IndexLoadError as e:
+        raise _fail(str(e)) from e
+    counts = Counter(p.citation.doc for p in built.passages)
+    rows = [
+        {"name": d.name, "status": "indexed", "format": d.format, "pages": d.page_count, "passages": counts[d.name],
+         "date": d.date, "title": d.title}
+        for d in built.documents
+    ] + [{"name": n, "status": "skipped", "reason": r} for n, r in built.manifest.skipped.items()]
+    rows.sort(key=lambda r: r["name"])
+    if as_json:
+        typer.echo(json.dumps({"documents": rows}, ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        if r["status"] == "skipped":
+            typer.echo(f"{r['name']}\tskipped: {r['reason']}")
+        else:
+            typer.echo(f"{r['name']}\t{r['format']}\t{r['pages']} p.\t{r['passages']} passages\t{r['date'] or '-'}\t{r['title']}")
+    skipped = sum(r["status"] == "skipped" for r in rows)
+    typer.echo(f"{len(rows) - skipped} indexed, {skipped} skipped", err=True)
 
 
 @app.command()

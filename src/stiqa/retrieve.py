@@ -74,6 +74,10 @@ class Retriever:
         self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
         self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
         self.docs = [p.citation.doc for p in index.passages]
+        self.rows_of_doc: dict[str, np.ndarray] = {}
+        for row, doc in enumerate(self.docs):
+            self.rows_of_doc.setdefault(doc, []).append(row)  # type: ignore[arg-type]
+        self.rows_of_doc = {d: np.asarray(r, dtype=np.int64) for d, r in self.rows_of_doc.items()}
         self.date_spans = [
             [mention_span(m) for s in p.sentences for m in find_dates(s.text)] for p in index.passages
         ]
@@ -114,9 +118,19 @@ class Retriever:
         span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
         return words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span
 
-    def dense(self, q: Query, n: int) -> list[tuple[int, float]]:
-        """Passages by cosine similarity, best first."""
-        scores, ids = vectors.search(self.index.vectors, q.vector[None, :], min(n, self.index.vectors.ntotal))
+    def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
+        """The passage rows of ``docs`` (None: every passage)."""
+        if docs is None:
+            return None
+        found = [self.rows_of_doc[d] for d in docs if d in self.rows_of_doc]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def dense(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Passages by cosine similarity, best first (among ``rows`` if given)."""
+        total = self.index.vectors.ntotal if rows is None else len(rows)
+        if not total:
+            return []
+        scores, ids = vectors.search(self.index.vectors, q.vector[None, :], min(n, total), rows)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def prior(self, q: Query, i: int) -> float:
@@ -142,20 +156,27 @@ class Retriever:
                 break
         return kept
 
-    def lexical(self, q: Query, n: int) -> list[tuple[int, float]]:
+    def lexical(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         scores = self.index.lexical.scores(q.lexical_words)
+        if rows is not None:
+            kept = np.zeros_like(scores)
+            kept[rows] = scores[rows]
+            scores = kept
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def search(self, q: Query, k: int, mode: str, timings: dict[str, float]) -> Retrieved:
-        """The top ``k`` distinct passages for ``q``, best first."""
+    def search(
+        self, q: Query, k: int, mode: str, timings: dict[str, float], docs: frozenset[str] | None = None
+    ) -> Retrieved:
+        """The top ``k`` distinct passages for ``q``, best first; of the documents ``docs`` only, if given."""
         depth = max(DEPTH, 4 * k)
+        rows = self.rows(docs)
         t0 = time.perf_counter()
-        dense = self.dense(q, depth)
+        dense = self.dense(q, depth, rows)
         t1 = time.perf_counter()
-        lexical = self.lexical(q, depth) if mode != "dense" else []
+        lexical = self.lexical(q, depth, rows) if mode != "dense" else []
         t2 = time.perf_counter()
         timings["dense_ms"] = (t1 - t0) * 1000
         timings["lexical_ms"] = (t2 - t1) * 1000

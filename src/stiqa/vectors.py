@@ -118,8 +118,11 @@ def describe(index: faiss.Index) -> str:
     return type(index).__name__
 
 
-def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``index.search``, with a single query run on SEARCH_THREADS OpenMP threads.
+def search(
+    index: faiss.Index, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``index.search`` (among the vectors ``rows`` only, if given), with a single query run
+    on SEARCH_THREADS OpenMP threads.
 
     ``faiss.omp_set_num_threads`` is not process-wide: FAISS's libgomp keeps the
     thread count per calling thread, and new threads start from the default (all
@@ -128,11 +131,26 @@ def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray,
     that call, and put back after it; batches of queries keep the team. (ONNX
     Runtime keeps a thread pool of its own, which this does not touch.)
     """
+    params = None if rows is None else _selecting(index, rows)
     if len(queries) != 1:
-        return index.search(queries, k)
+        return index.search(queries, k, params=params)
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(SEARCH_THREADS)
     try:
-        return index.search(queries, k)
+        return index.search(queries, k, params=params)
     finally:
         faiss.omp_set_num_threads(before)
+
+
+def _selecting(index: faiss.Index, rows: np.ndarray) -> faiss.SearchParameters:
+    """Search parameters that keep only ``rows``, with the index's own search settings."""
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+    inner = faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexIVF):
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=inner.nprobe)
+    elif isinstance(inner, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    params.selector_keepalive = selector  # the parameters hold a raw pointer to it
+    return params

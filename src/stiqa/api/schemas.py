@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..pipeline import MAX_K, MAX_QUESTION_CHARS, BadQuestion, check_question
+from ..pipeline import MAX_DOCS, MAX_K, MAX_QUESTION_CHARS, BadQuestion, check_question
 
 
 def has_control_characters(text: str) -> bool:
@@ -28,6 +28,11 @@ class AskRequest(BaseModel):
     mode: Literal["dense", "lexical", "hybrid"] | None = Field(
         None, description="Ranking: dense vectors, BM25 words, or both fused (the default)."
     )
+    docs: list[str] | None = Field(
+        None, min_length=1, max_length=MAX_DOCS,
+        description="Search only these documents (ids as in citation.doc and GET /api/documents); all if absent.",
+        examples=[["sti-policy-2024.txt"]],
+    )
 
     @field_validator("question")
     @classmethod
@@ -39,10 +44,18 @@ class AskRequest(BaseModel):
 
 
 class CitationOut(BaseModel):
-    doc: str = Field(description="File name under corpus/.")
-    page: int = Field(description="Page (slide) number, from 1.")
-    section: str = Field(description="The slide or section title.")
-    start: int = Field(description="Offset of the passage in the document text (Python str index).")
+    doc: str = Field(description="The document's id: its path under corpus/ (folders separated by '/').")
+    page: int = Field(
+        description="The PDF page number, from 1. Formats without pages (Word, HTML, Markdown, plain "
+        "text) number their sections (the parts under each heading) instead, from 1; plain text "
+        "splits pages at form feeds."
+    )
+    section: str = Field(description="The heading the passage is under (a slide's title, a section's heading).")
+    start: int = Field(
+        description="Offset of the passage in the document's text as stiqa extracted it (Python str "
+        "index), which GET /api/documents/{doc}/text returns; for plain text and Markdown that is the "
+        "decoded file itself."
+    )
     end: int = Field(description="End offset: the passage came from text[start:end].")
 
 
@@ -85,10 +98,14 @@ class TimelineResponse(BaseModel):
 
 
 class DocumentOut(BaseModel):
-    name: str
-    title: str
-    pages: int
+    name: str = Field(description="The document's id: its path under corpus/ (citation.doc).")
+    title: str = Field(description="From the file's metadata or its first heading; empty for a skipped file.")
+    format: str = Field(description="pdf, docx, html, markdown or text (decided by the file's content).")
+    pages: int = Field(description="A PDF's pages; for the other formats, its sections (citations number them as pages).")
     passages: int
+    date: str | None = Field(None, description="The date the document gives for itself (a meeting's 日時, a 発行日), ISO 8601.")
+    status: Literal["indexed", "skipped"] = "indexed"
+    reason: str | None = Field(None, description="Why a skipped file could not be read.")
 
 
 class DocumentsResponse(BaseModel):
@@ -99,7 +116,7 @@ class HealthResponse(BaseModel):
     status: Literal["ok"]
     version: str
     model: str
-    backend: str = Field(description="What runs the embedding model, e.g. 'onnx int8 (avx512_vnni kernels)' or 'torch fp32'.")
+    backend: str = Field(description="What runs the embedding model, e.g. 'onnx int8 smoothed (avx512_vnni kernels)' or 'torch fp32'.")
     index: str
     documents: int
     passages: int

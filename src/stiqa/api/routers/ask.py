@@ -19,7 +19,7 @@ router = APIRouter(tags=["ask"])
 async def ask(body: AskRequest, request: Request, assistant: Assistant = Depends(get_assistant)) -> JSONResponse:
     request.state.question = body.question  # for the request log (its length; the text if enabled)
     try:
-        result = await assistant.ask_async(body.question, body.k, body.mode)
+        result = await assistant.ask_async(body.question, body.k, body.mode, body.docs)
     except BadQuestion as e:
         raise HTTPException(status_code=422, detail=str(e)) from e
     timing = ", ".join(f"{name.removesuffix('_ms')};dur={ms:.2f}" for name, ms in result.timings.items())

@@ -6,21 +6,23 @@ readable: the name is looked up among the indexed documents, never used as a pat
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from ...ingest import ReadError
+from ...ingest.pdf import render_page
 from ...pipeline import Assistant
 from ...records import Page, Passage
 from ..deps import get_assistant
-from ..schemas import ErrorResponse, has_control_characters
+from .documents import DOC_PARAM_DESCRIPTION, LOOKUP_ERRORS, NAME_PATTERN, indexed_document
 
 router = APIRouter(tags=["documents"])
 
-MAX_NAME_SHOWN = 80  # characters of an unknown name echoed in the 404
 MAX_PAGE_DIGITS_SHOWN = 20
-# In the API docs only (no control characters, no slash); the endpoint checks names itself.
-NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f/]+$"
 
 
 class PagePassageOut(BaseModel):
@@ -30,10 +32,10 @@ class PagePassageOut(BaseModel):
 
 
 class PageResponse(BaseModel):
-    doc: str = Field(description="File name under corpus/.")
-    page: int = Field(description="Page (slide) number, from 1.")
-    title: str = Field(description="The slide title.")
-    text: str = Field(description="The slide's repaired text (units joined by newlines).")
+    doc: str = Field(description="The document id: its path under corpus/.")
+    page: int = Field(description="A PDF's page number; for formats without pages, the section number (from 1).")
+    title: str = Field(description="The page's (slide's) title, or the section's heading.")
+    text: str = Field(description="The page's repaired text (units joined by newlines).")
     passages: list[PagePassageOut] = Field(description="The indexed passages of this page, in order.")
 
 
@@ -75,34 +77,23 @@ def page_passages(page: Page, passages: list[Passage]) -> list[dict]:
 
 
 @router.get(
-    "/documents/{doc}/pages/{page}",
+    "/documents/{doc:docid}/pages/{page}",
     response_model=PageResponse,
-    responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses=LOOKUP_ERRORS,
     summary="One page (slide) of a document, with its passages' offsets",
 )
 def document_page(
     doc: str = PathParam(
         ...,
-        description="Document name, as in citation.doc (e.g. sti-policy-2024.txt).",
+        description=DOC_PARAM_DESCRIPTION,
         examples=["sti-policy-2024.txt"],
         json_schema_extra={"pattern": NAME_PATTERN},
     ),
-    page: int = PathParam(..., ge=1, examples=[1], description="Page (slide) number, from 1."),
+    page: int = PathParam(..., ge=1, examples=[1], description="A PDF's page number, or the section number for other formats, from 1."),
     assistant: Assistant = Depends(get_assistant),
 ) -> dict:
-    if "\ufffd" in doc or has_control_characters(doc):
-        # The server decodes the path leniently: bytes that are not UTF-8 arrive as U+FFFD.
-        raise HTTPException(
-            status_code=422,
-            detail="the document name holds control characters or bytes that are not UTF-8; "
-            "use a name from /api/documents",
-        )
     index = assistant.index
-    document = next((d for d in index.documents if d.name == doc), None)
-    if document is None:
-        names = ", ".join(d.name for d in index.documents)
-        shown = repr(doc if len(doc) <= MAX_NAME_SHOWN else doc[:MAX_NAME_SHOWN] + "…")
-        raise HTTPException(status_code=404, detail=f"no document named {shown}; the indexed documents are: {names}")
+    document = indexed_document(assistant, doc)
     found = index.page(doc, page)
     if found is None:
         shown = page if page < 10**MAX_PAGE_DIGITS_SHOWN else f"{str(page)[:MAX_PAGE_DIGITS_SHOWN]}…"
@@ -116,3 +107,38 @@ def document_page(
         "text": found.text,
         "passages": page_passages(found, index.passages),
     }
+
+
+MIN_SCALE, MAX_SCALE = 0.5, 3.0
+IMAGE_CACHE = 64  # rendered pages kept in memory
+
+
+@lru_cache(maxsize=IMAGE_CACHE)
+def _rendered(path: str, mtime_ns: int, page: int, scale: float) -> bytes:
+    """A rendered page, cached by the file's path and modification time (a replaced file renders anew)."""
+    return render_page(Path(path).read_bytes(), page, scale)
+
+
+@router.get(
+    "/documents/{doc:docid}/pages/{page}/image",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, **LOOKUP_ERRORS},
+    summary="A PDF page as a PNG image (for the page viewer)",
+)
+def page_image(
+    doc: str = PathParam(..., description=DOC_PARAM_DESCRIPTION, json_schema_extra={"pattern": NAME_PATTERN}),
+    page: int = PathParam(..., ge=1, description="The PDF page number, from 1."),
+    scale: float = Query(1.5, ge=MIN_SCALE, le=MAX_SCALE, description="Pixels per PDF point (1.5: 108 dpi)."),
+    assistant: Assistant = Depends(get_assistant),
+) -> Response:
+    document = indexed_document(assistant, doc)
+    if document.format != "pdf":
+        raise HTTPException(status_code=404, detail=f"{document.name} is a {document.format} document: only PDF pages have images")
+    if page > document.page_count:
+        raise HTTPException(status_code=404, detail=f"{document.name} has no page {page}; its pages are 1-{document.page_count}")
+    path = assistant.settings.corpus_dir / document.name
+    try:
+        png = _rendered(str(path), path.stat().st_mtime_ns, page, scale)
+    except (OSError, ReadError) as e:
+        raise HTTPException(status_code=404, detail=f"{document.name} cannot be rendered: {e}") from e
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -1,0 +1,26 @@
+"""Reading documents: the files people have, as text stiqa can cite.
+
+One reader per format (:mod:`.pdf`, :mod:`.docx`, :mod:`.html`, :mod:`.markdown`,
+:mod:`.text`) behind :class:`.base.Reader`; :func:`read_file` decides the format by
+content, not by name, and turns every failure into a :class:`.base.ReadError` that
+says which file and why. A reader returns :class:`.base.Extracted`: the document's
+text as stiqa extracted it (what citations' offsets index), cut into parts (a PDF's
+pages, or the sections under a document's headings), with its title and the date it
+gives for itself.
+
+This stage imports only the records, the character rules and the date parser; the
+index and everything after it import from here.
+"""
+
+from .base import MAX_FILE_BYTES, Extracted, Part, ReadError
+from .files import corpus_files, doc_id, read_bytes, read_file
+
+# What the readers and layout repair make of a file: a build reuses the previous build's
+# reading of an unchanged file only when this is the same. Raise it with any change that
+# alters extracted text, parts, passages or a skip.
+INGEST_VERSION = "1"
+
+__all__ = [
+    "INGEST_VERSION", "MAX_FILE_BYTES", "Extracted", "Part", "ReadError", "corpus_files", "doc_id", "read_bytes",
+    "read_file",
+]

@@ -1,0 +1,223 @@
+"""The readers (stiqa.ingest) on real files of the development corpus and on broken files the tests make."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from stiqa.corpus import repair_document
+from stiqa.dates import document_date
+from stiqa.ingest import ReadError, corpus_files, doc_id, read_bytes, read_file
+from stiqa.ingest.markdown import markup_spans
+from stiqa.ingest.pages import page_spans
+from stiqa.ingest.text import decode
+from tests.conftest import DEV_CORPUS
+
+MOJ = DEV_CORPUS / "moj"
+FORMATS = DEV_CORPUS / "formats"
+
+
+def dev_file(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"no development corpus at {DEV_CORPUS}")
+    return path
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A PDF with one line of ASCII text (Helvetica) per page; "" makes a page without text."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
+    kids = []
+    for text in pages:
+        content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() if text else b""
+        objects.append(f"<< /Length {len(content)} >>\nstream\n{content.decode()}\nendstream")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {len(objects)} 0 R "
+            "/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>"
+        )
+        kids.append(f"{len(objects)} 0 R")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{n} 0 obj\n{body}\nendobj\n".encode())
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- plain text
+
+
+def test_minutes_in_cp932_and_utf8_with_bom_decode_to_the_same_kind_of_text():
+    bom = [f for f in sorted(dev_file(MOJ).glob("*.txt")) if f.read_bytes().startswith(b"\xef\xbb\xbf")]
+    sjis = [f for f in sorted(MOJ.glob("*.txt")) if not f.read_bytes().startswith(b"\xef\xbb\xbf")]
+    assert len(bom) == 11 and len(sjis) == 6  # as the corpus's README says
+    for f in (bom[0], sjis[0]):
+        doc = read_file(f)
+        assert doc.format == "text" and "議事録" in doc.text[:400] and "\ufffd" not in doc.text
+    assert decode(sjis[0].read_bytes())[1] == "cp932"
+    assert decode(bom[0].read_bytes())[1] == "utf-8-sig"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932", "euc_jp", "iso2022_jp", "utf-16"])
+def test_every_japanese_encoding_decodes(encoding):
+    text = "第１回会議　議事録\r\n日時　令和４年４月２７日（水）\r\n○藤田部会長　それでは、開会いたします。\n"
+    assert decode(text.encode(encoding))[0] == text
+
+
+def test_binary_and_empty_files_named_txt_are_refused_with_a_reason():
+    with pytest.raises(ReadError, match="binary"):
+        read_bytes(bytes(range(256)) * 8, "data.txt")
+    with pytest.raises(ReadError, match="empty"):
+        read_bytes(b"  \n\n", "blank.txt")
+
+
+def test_form_feeds_and_slide_layout_split_pages():
+    text = "第一ページ\n本文です。\f第二ページ\n続きです。\n"
+    spans = page_spans(text)
+    assert [text[a:b].split("\n")[0] for a, b in spans] == ["第一ページ", "第二ページ"]
+    slides = " 1.最初の題\n  本文\n 2.次の題\n  本文\n"
+    assert [slides[a:b].split("\n")[0] for a, b in page_spans(slides)] == [" 1.最初の題", " 2.次の題"]
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def test_a_council_pdf_is_read_page_by_page_with_its_meeting_date():
+    path = dev_file(MOJ / "001374091.pdf")
+    doc = read_file(path)
+    assert doc.format == "pdf" and doc.page_count == 28 and doc.wrapped
+    assert [p.number for p in doc.parts] == list(range(1, 29))
+    first = doc.text[doc.parts[0].start : doc.parts[0].end]
+    assert "議事録" in first and "\f" not in first
+    assert doc.text.count("\f") == 27  # pages are joined by form feeds
+    assert "○渡辺幹事" in doc.text[doc.parts[1].start : doc.parts[1].end]
+    assert document_date(doc.text) == "2022-04-27"
+
+
+def test_pdf_pages_keep_their_numbers_when_one_is_empty():
+    doc = read_bytes(make_pdf(["First page text.", "", "Third page text."]), "made.pdf")
+    assert doc.page_count == 3 and [p.number for p in doc.parts] == [1, 3]
+    assert doc.text[doc.parts[1].start : doc.parts[1].end].strip() == "Third page text."
+    _, pages = repair_document("made.pdf", doc)
+    assert [p.page.number for p in pages] == [1, 3]
+
+
+def test_a_pdf_is_known_by_its_content_not_its_name():
+    assert read_bytes(make_pdf(["Hello from a PDF."]), "notes.txt").format == "pdf"
+
+
+def test_broken_pdfs_are_refused_with_their_reason():
+    with pytest.raises(ReadError, match="no text layer"):
+        read_bytes(make_pdf(["", ""]), "scan.pdf")
+    with pytest.raises(ReadError, match="not a readable PDF|reader failed"):
+        read_bytes(make_pdf(["Cut short."])[:60], "cut.pdf")
+
+
+def test_an_encrypted_pdf_is_refused_as_such():
+    pypdf = pytest.importorskip("pypdf")
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(make_pdf(["Secret text."]))))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(ReadError, match="encrypted"):
+        read_bytes(out.getvalue(), "locked.pdf")
+
+
+# ---------------------------------------------------------------- Word
+
+
+def test_word_headings_become_sections_and_tables_rows():
+    doc = read_file(dev_file(FORMATS / "digital-agency-gif-430-core-data-model-overview-2026.docx"))
+    assert doc.format == "docx" and doc.title and len(doc.parts) > 10
+    assert all(p.title for p in doc.parts[1:])  # every section after the first opens with its heading
+    assert " | " in doc.text  # table cells in a row
+    for part in doc.parts:
+        assert doc.text[part.start : part.end].startswith(part.title) or part.number == 1
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_zip_bomb_named_docx_is_refused_before_it_is_unpacked():
+    bomb = _zip({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<" + b"a" * 50_000_000 + b">"})
+    assert len(bomb) < 200_000
+    with pytest.raises(ReadError, match="zip bomb"):
+        read_bytes(bomb, "report.docx")
+
+
+def test_other_zips_and_damaged_word_files_are_refused():
+    with pytest.raises(ReadError, match="without word/document.xml"):
+        read_bytes(_zip({"data.csv": b"a,b\n1,2\n"}), "archive.docx")
+    with pytest.raises(ReadError, match="damaged zip|without word"):
+        read_bytes(b"PK\x03\x04" + b"\x00" * 100, "broken.docx")
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def test_a_municipal_page_loses_its_navigation_and_keeps_its_content():
+    doc = read_file(dev_file(FORMATS / "osaka-pref-animal-adoption-cats-2025.html"))
+    assert doc.format == "html" and doc.title.startswith("譲渡猫情報")
+    assert "アピールポイント" in doc.text and "<" not in doc.text
+    assert doc.parts[1].title.startswith("新しい飼い主さんを募集中の猫たち")
+
+
+def test_scripts_navigation_and_footers_are_dropped_and_the_declared_charset_is_used():
+    page = (
+        '<html><head><meta charset="shift_jis"><title>お知らせ</title>'
+        "<script>var secret = 1;</script></head><body>"
+        '<nav><a href="/">ホーム</a></nav><div class="breadcrumb">トップ &gt; お知らせ</div>'
+        "<h1>申請の受付</h1><p>受付は<b>令和７年４月１日</b>から始めます。</p>"
+        "<table><tr><th>区分</th><th>期限</th></tr><tr><td>一般</td><td>５月末</td></tr></table>"
+        "<footer>Copyright 市役所</footer></body></html>"
+    ).encode("cp932")
+    doc = read_bytes(page, "notice.html")
+    assert doc.title == "お知らせ"
+    assert doc.text.split("\n") == ["申請の受付", "受付は令和７年４月１日から始めます。", "区分 | 期限", "一般 | ５月末"]
+    assert [p.title for p in doc.parts] == ["申請の受付"]
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def test_markdown_keeps_the_file_as_text_and_hides_its_markup():
+    path = dev_file(FORMATS / "mhlw-cocoa-terms-of-use.md")
+    doc = read_file(path)
+    assert doc.text == decode(path.read_bytes())[0]  # citations index the file itself
+    assert doc.parts[1].title == "（目的）"
+    _, pages = repair_document("terms.md", doc)
+    text = "\n".join(p.page.text for p in pages)
+    assert "第1条" in text and "**" not in text and "## " not in text
+
+
+def test_markup_spans_cover_markers_and_link_targets_only():
+    text = "## 見出し\n- **重要**な[リンク](https://example.jp)です\n"
+    hidden = bytearray(len(text))
+    for a, b in markup_spans(text):
+        hidden[a:b] = b"\1" * (b - a)
+    kept = "".join(c for c, h in zip(text, hidden) if not h)
+    assert kept == "見出し\n重要なリンクです\n"
+
+
+# ---------------------------------------------------------------- the corpus folder
+
+
+def test_corpus_files_take_sub_folders_and_leave_out_hidden_and_readme_files(tmp_path):
+    for name in ("a.txt", "minutes/2024/b.pdf", ".hidden/c.txt", "d/.e.txt", "README.md", "sub/readme.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    ids = [doc_id(p, tmp_path) for p in corpus_files(tmp_path)]
+    assert ids == ["a.txt", "minutes/2024/b.pdf"]
