@@ -376,12 +376,20 @@ def test_traversal_reads_no_file(client, path):
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 @pytest.mark.parametrize("method_url", ENDPOINTS)
 def test_wrong_methods_are_405(client, method, method_url):
+    if method == "DELETE" and method_url == PAGE:
+        # A document id may hold "/": this is the deletion of a document of that id, which
+        # needs uploads on (and the id would not be found).
+        rejected(client.request(method, method_url[1]), 403)
+        return
     rejected(client.request(method, method_url[1]), 405)
 
 
 def test_get_on_ask_and_post_on_a_get_are_405(client):
     rejected(client.get("/api/ask"), 405)
     for _, url in GETS:
+        if url == DOCUMENTS[1]:  # POST there is an upload: off on this server
+            rejected(client.post(url, json={"question": "大学"}), 403)
+            continue
         rejected(client.post(url, json={"question": "大学"}), 405)
 
 

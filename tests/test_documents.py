@@ -122,3 +122,12 @@ def test_a_pdf_page_renders_as_png_and_other_formats_have_no_image(mixed):
     assert client.get("/api/documents/moj/001374091.pdf/pages/1/image?scale=9").status_code == 422
     r = client.get("/api/documents/notes.md/pages/1/image")
     assert r.status_code == 404 and "only PDF pages have images" in r.json()["detail"]
+
+
+def test_one_document_by_its_id_and_its_sub_resources_are_not_shadowed(mixed):
+    _, _, client = mixed
+    doc = client.get("/api/documents/moj/001374091.pdf").json()
+    assert doc["name"] == "moj/001374091.pdf" and doc["pages"] == 28
+    assert client.get("/api/documents/moj/001374091.pdf/text").headers["content-type"].startswith("text/plain")
+    assert client.get("/api/documents/moj/001374091.pdf/pages/1").json()["page"] == 1
+    assert client.get("/api/documents/moj/none.pdf").status_code == 404

@@ -46,6 +46,10 @@ class Settings:
     api_key: str | None = None  # /api/* (except /api/health) then needs it
     cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
     max_body_bytes: int = 65536
+    # Managing documents over HTTP (POST/DELETE /api/documents): off unless asked for, so a
+    # portal that only reads cannot be written to; an upload's body may be this large.
+    allow_uploads: bool = False
+    max_upload_bytes: int = 50 * 1024 * 1024
     rate_limit: str | None = None  # per client, e.g. "120/minute" (the `limits` notation)
     log_questions: bool = False  # put the question text in the request log
     watch_seconds: float = 1.0  # how often the server looks for a new index build (0: never)
@@ -74,6 +78,8 @@ class Settings:
             api_key=e.get("STIQA_API_KEY") or None,
             cors_origins=tuple(o.strip() for o in e.get("STIQA_CORS_ORIGINS", "").split(",") if o.strip()),
             max_body_bytes=int(e.get("STIQA_MAX_BODY_BYTES", base.max_body_bytes)),
+            allow_uploads=_env_bool(e, "STIQA_ALLOW_UPLOADS", base.allow_uploads),
+            max_upload_bytes=int(e.get("STIQA_MAX_UPLOAD_BYTES", base.max_upload_bytes)),
             rate_limit=e.get("STIQA_RATE_LIMIT") or None,
             log_questions=_env_bool(e, "STIQA_LOG_QUESTIONS", base.log_questions),
             watch_seconds=float(e.get("STIQA_WATCH_SECONDS", base.watch_seconds)),
@@ -93,6 +99,8 @@ class Settings:
             raise ValueError(f"lexical_mode must be A, B or C, not {self.lexical_mode!r}")
         if self.max_body_bytes < 1024:
             raise ValueError(f"STIQA_MAX_BODY_BYTES must be at least 1024, not {self.max_body_bytes}")
+        if self.max_upload_bytes < 1024:
+            raise ValueError(f"STIQA_MAX_UPLOAD_BYTES must be at least 1024, not {self.max_upload_bytes}")
         if self.api_key is not None and len(self.api_key) < 16:
             raise ValueError("STIQA_API_KEY must be at least 16 characters long")
         if self.rate_limit is not None:

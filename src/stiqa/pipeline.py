@@ -112,6 +112,11 @@ class Assistant:
         index = load_index(self.settings.index_dir, self.embedder.name, self.settings.corpus_dir)
         return self.with_index(index)
 
+    def rebuild(self, progress: Callable[[str], None] | None = None) -> Index:
+        """Build the index of the corpus as it is now, with this assistant's model (reading and
+        embedding only what changed since the current build); serving switches to it by reload."""
+        return build_index(self.settings.corpus_dir, self.settings.index_dir, self.embedder, self.tokenizer, progress)
+
     def close(self) -> None:
         """Stop the model's thread once the work already queued on it is done (server shutdown).
         Every assistant made by :meth:`with_index` shares that thread."""

@@ -19,7 +19,8 @@ from ..config import Settings
 from ..pipeline import Assistant
 from .middleware import add_middleware
 from .reload import IndexReloader
-from .routers import admin, ask, documents, health, pages, timeline
+from .jobs import Jobs
+from .routers import admin, ask, collection, documents, health, pages, timeline
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +129,12 @@ def create_app(
         # between two requests (see reload.py); POST /api/admin/reload does it at once.
         app.state.reloader = reloader = IndexReloader(app.state)
         reloader.start(settings.watch_seconds)
+        app.state.jobs = jobs = Jobs()
         try:
             yield
         finally:
             # Uvicorn has let the requests in flight finish (timeout_graceful_shutdown).
+            await asyncio.to_thread(jobs.close)  # a build under way finishes; its switch is not waited for
             await reloader.stop()
             if owned:  # an assistant given to create_app is its caller's to close
                 await asyncio.to_thread(app.state.assistant.close)
@@ -161,7 +164,8 @@ def create_app(
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=500, content={"detail": "internal error; the server log has the details"})
 
-    for router in (admin.router, ask.router, documents.router, health.router, pages.router, timeline.router):
+    for router in (admin.router, ask.router, collection.router, documents.router, health.router, pages.router,
+                   timeline.router):
         app.include_router(router, prefix="/api")
     # The chat: its page at /, its script and style under /static/ (not a catch-all mount at /,
     # which would answer for /api paths too). Without web/ the API still runs.

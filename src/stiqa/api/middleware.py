@@ -110,17 +110,19 @@ class BodyLimit:
     ``max_body_size`` answers with plain text, unlike every other error here.)
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads or {}  # path -> the larger limit of the uploads POSTed there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        too_big = f"the request body is larger than the limit of {self.max_bytes} bytes"
+        limit = self.uploads.get(scope["path"], self.max_bytes) if scope["method"] == "POST" else self.max_bytes
+        too_big = f"the request body is larger than the limit of {limit} bytes"
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _reply(send, 413, too_big)
             return
         chunks: list[bytes] = []
@@ -131,7 +133,7 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 await _reply(send, 413, too_big)
                 return
             chunks.append(chunk)
@@ -210,11 +212,12 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
         layers.append((ApiKey, {"key": settings.api_key}))
     if settings.rate_limit:
         layers.append((RateLimit, {"rate": settings.rate_limit}))
-    layers.append((BodyLimit, {"max_bytes": settings.max_body_bytes}))
+    uploads = {"/api/documents": settings.max_upload_bytes} if settings.allow_uploads else {}
+    layers.append((BodyLimit, {"max_bytes": settings.max_body_bytes, "uploads": uploads}))
     if settings.cors_origins:
         layers.append((CORSMiddleware, {
             "allow_origins": list(settings.cors_origins),
-            "allow_methods": ["GET", "POST"],
+            "allow_methods": ["GET", "POST", "DELETE"],
             "allow_headers": ["Authorization", "X-API-Key", "Content-Type"],
             "expose_headers": ["Server-Timing", "Retry-After"],
             "max_age": 600,

@@ -135,3 +135,24 @@ class ReloadResponse(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str
+
+
+class JobFileOut(BaseModel):
+    name: str = Field(description="The document id.")
+    status: Literal["queued", "indexed", "skipped", "removed"]
+    reason: str | None = Field(None, description="Why a file was skipped.")
+    passages: int | None = None
+
+
+class JobResponse(BaseModel):
+    id: str
+    kind: Literal["add", "remove"]
+    status: Literal["queued", "running", "done", "failed"] = Field(
+        description="done: the index was rebuilt and the server answers from it."
+    )
+    files: list[JobFileOut]
+    progress: str = Field(description="The index build's last progress line.")
+    index: str | None = Field(None, description="The build the job made.")
+    error: str | None = None
+    created: float
+    finished: float | None = None

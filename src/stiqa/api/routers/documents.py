@@ -71,7 +71,7 @@ def indexed_document(assistant: Assistant, doc: str) -> Document:
     return document
 
 
-def _doc_param() -> str:
+def doc_param() -> str:
     return PathParam(..., description=DOC_PARAM_DESCRIPTION, examples=["sti-policy-2024.txt"],
                      json_schema_extra={"pattern": NAME_PATTERN})
 
@@ -96,13 +96,13 @@ TEXT_SUMMARY = "A document's text as stiqa extracted it: what citations' start a
 
 
 @router.get("/documents/{doc:docid}/text", response_class=PlainTextResponse, responses=LOOKUP_ERRORS, summary=TEXT_SUMMARY)
-def document_text(doc: str = _doc_param(), assistant: Assistant = Depends(get_assistant)) -> PlainTextResponse:
+def document_text(doc: str = doc_param(), assistant: Assistant = Depends(get_assistant)) -> PlainTextResponse:
     return PlainTextResponse(assistant.index.text(indexed_document(assistant, doc).name) or "")
 
 
 @router.get("/documents/{doc:docid}/file", response_class=FileResponse, responses=LOOKUP_ERRORS,
             summary="The document's original file, as it lies in corpus/")
-def document_file(doc: str = _doc_param(), assistant: Assistant = Depends(get_assistant)) -> FileResponse:
+def document_file(doc: str = doc_param(), assistant: Assistant = Depends(get_assistant)) -> FileResponse:
     document = indexed_document(assistant, doc)
     path = assistant.settings.corpus_dir / document.name
     if not path.is_file():

@@ -18,7 +18,8 @@ from ...ingest.pdf import render_page
 from ...pipeline import Assistant
 from ...records import Page, Passage
 from ..deps import get_assistant
-from .documents import DOC_PARAM_DESCRIPTION, LOOKUP_ERRORS, NAME_PATTERN, indexed_document
+from ..schemas import DocumentOut
+from .documents import DOC_PARAM_DESCRIPTION, LOOKUP_ERRORS, NAME_PATTERN, doc_param, documents, indexed_document
 
 router = APIRouter(tags=["documents"])
 
@@ -142,3 +143,11 @@ def page_image(
     except (OSError, ReadError) as e:
         raise HTTPException(status_code=404, detail=f"{document.name} cannot be rendered: {e}") from e
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# Last of the /documents/{doc}/... routes (this router is included after the documents
+# router): its path also matches theirs, and the first route that matches answers.
+@router.get("/documents/{doc:docid}", response_model=DocumentOut, responses=LOOKUP_ERRORS, summary="One document")
+def document(doc: str = doc_param(), assistant: Assistant = Depends(get_assistant)) -> dict:
+    name = indexed_document(assistant, doc).name
+    return next(d for d in documents(assistant)["documents"] if d["name"] == name)
