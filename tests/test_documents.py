@@ -131,3 +131,18 @@ def test_one_document_by_its_id_and_its_sub_resources_are_not_shadowed(mixed):
     assert client.get("/api/documents/moj/001374091.pdf/text").headers["content-type"].startswith("text/plain")
     assert client.get("/api/documents/moj/001374091.pdf/pages/1").json()["page"] == 1
     assert client.get("/api/documents/moj/none.pdf").status_code == 404
+
+
+def test_a_pdf_page_gives_its_image_and_where_each_passage_lies_on_it(mixed):
+    _, _, client = mixed
+    page = client.get("/api/documents/moj/001374091.pdf/pages/2").json()
+    assert page["image"] == "/api/documents/moj/001374091.pdf/pages/2/image"
+    assert page["passages"] and all(p["rects"] for p in page["passages"])
+    for p in page["passages"]:
+        for left, top, right, bottom in p["rects"]:
+            assert 0 <= left < right <= 1 and 0 <= top < bottom <= 1
+            assert bottom - top < 0.05  # a line each
+    long = next(p for p in page["passages"] if p["end"] - p["start"] > 150)
+    assert len(long["rects"]) >= 3  # a passage of several lines of the minutes: a rectangle per line
+    md = client.get("/api/documents/notes.md/pages/2").json()
+    assert md["image"] is None and md["passages"][0]["rects"] is None

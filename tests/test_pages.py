@@ -20,7 +20,8 @@ def test_a_real_page(client, assistant):
     r = client.get(f"/api/documents/{DOC}/pages/5")
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"doc", "page", "title", "text", "passages"}
+    assert set(body) == {"doc", "page", "title", "text", "passages", "image"}
+    assert body["image"] is None  # plain text: no page image, no rectangles
     assert body["doc"] == DOC and body["page"] == 5
     assert body["title"] == "(参考) AIに関する取組"
     assert body["text"].startswith("(参考) AIに関する取組\n")

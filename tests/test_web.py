@@ -716,3 +716,51 @@ def test_api_key_is_asked_for_checked_and_kept_for_the_tab(keyed_chat):
     expect(page.get_by_role("button", name="API key", exact=True)).to_be_visible()
     assert len(chat.refused) == 4
     chat.assert_key_not_shown()
+
+
+@pytest.fixture(scope="module")
+def pdf_server(browser, tmp_path_factory):
+    """`stiqa serve` over a corpus of one real PDF of council minutes (it builds the index at start)."""
+    from .conftest import DEV_CORPUS
+
+    source = DEV_CORPUS / "moj" / "001374091.pdf"
+    if not source.exists():
+        pytest.skip(f"no development corpus at {DEV_CORPUS}")
+    root = tmp_path_factory.mktemp("pdf-serve")
+    (root / "corpus" / "moj").mkdir(parents=True)
+    (root / "corpus" / "moj" / source.name).write_bytes(source.read_bytes())
+    proc, url = start_serve(root / "index", root / "corpus", root / "serve.log")
+    try:
+        yield url
+    finally:
+        stop_serve(proc)
+
+
+def test_a_pdf_citation_shows_the_page_image_with_the_passage_marked(browser, pdf_server):
+    from playwright.sync_api import expect
+
+    p = Page(browser, pdf_server, DESKTOP)
+    try:
+        page = p.page
+        open_chat(page, p.url)
+        turn = ask(page, "部会長には誰が選出されましたか？")
+        turn.get_by_role("button", name=re.compile(r"^引用 ?1 ")).click()
+        viewer = page.get_by_role("dialog")
+        expect(viewer.locator("#viewer-meta")).to_contain_text("moj/001374091.pdf ・ p.")
+        image = viewer.get_by_role("img", name=re.compile(r"ページの画像"))
+        expect(image).to_be_visible()
+        assert page.evaluate("document.querySelector('#viewer-page img').naturalWidth") > 500
+        marks = viewer.locator(".page-mark")
+        assert marks.count() >= 1
+        box, frame = marks.first.bounding_box(), image.bounding_box()
+        assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
+        assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"] + 1
+        expect(viewer.locator("mark.cited")).to_have_count(1)  # the repaired text beside it, marked too
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "desktop-pdf-page.png")
+        viewer.get_by_role("button", name="次のページ →").click()
+        expect(viewer.locator(".page-mark")).to_have_count(0)  # another page: nothing cited on it
+        expect(viewer.get_by_role("img", name=re.compile(r"ページの画像"))).to_be_visible()
+    finally:
+        p.close()
+    assert not p.csp_violations, p.csp_violations

@@ -29,7 +29,7 @@ WEB_DIR = Path(__file__).resolve().parents[3] / "web"
 
 # The chat's pages: no inline script or style, nothing from elsewhere, not framed.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 

@@ -90,3 +90,41 @@ def render_page(data: bytes, number: int, scale: float) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()
+
+
+Rect = tuple[float, float, float, float]  # left, top, right, bottom as fractions of the page's width and height
+
+
+def span_rects(data: bytes, number: int, spans: list[tuple[int, int]]) -> list[list[Rect]]:
+    """For each ``(start, end)`` span of page ``number``'s text (offsets into the page as
+    :class:`PdfReader` extracted it, which are PDFium's character indices), the rectangles
+    PDFium gives for its lines, as fractions of the page as it is rendered (top left 0, 0).
+    Pages that PDF viewers show rotated are not handled: their rectangles are unrotated."""
+    import pypdfium2 as pdfium
+
+    out: list[list[Rect]] = []
+    with _LOCK:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            if not 1 <= number <= len(pdf):
+                raise ReadError(f"the PDF has no page {number}; its pages are 1-{len(pdf)}")
+            page = pdf[number - 1]
+            textpage = page.get_textpage()
+            try:
+                left, bottom, right, top = page.get_bbox()
+                width, height = max(right - left, 1e-6), max(top - bottom, 1e-6)
+                chars = textpage.count_chars()
+                for start, end in spans:
+                    start, end = max(0, start), min(end, chars)
+                    found = [textpage.get_rect(i) for i in range(textpage.count_rects(start, end - start))] if end > start else []
+                    out.append([
+                        (round((x0 - left) / width, 5), round((top - y1) / height, 5),
+                         round((x1 - left) / width, 5), round((top - y0) / height, 5))
+                        for x0, y0, x1, y1 in found
+                    ])
+            finally:
+                textpage.close()
+                page.close()
+        finally:
+            pdf.close()
+    return out

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from ...ingest import ReadError
-from ...ingest.pdf import render_page
+from ...ingest.pdf import render_page, span_rects
 from ...pipeline import Assistant
 from ...records import Page, Passage
 from ..deps import get_assistant
@@ -22,6 +23,7 @@ from ..schemas import DocumentOut
 from .documents import DOC_PARAM_DESCRIPTION, LOOKUP_ERRORS, NAME_PATTERN, doc_param, documents, indexed_document
 
 router = APIRouter(tags=["documents"])
+IMAGE_CACHE = 64  # rendered pages (and pages' rectangles) kept in memory
 
 MAX_PAGE_DIGITS_SHOWN = 20
 
@@ -30,6 +32,10 @@ class PagePassageOut(BaseModel):
     id: str
     start: int = Field(description="Offset of the passage in this page's `text`.")
     end: int = Field(description="End offset: the passage is `text[start:end]` of the page.")
+    rects: list[list[float]] | None = Field(
+        None, description="PDF pages: where the passage lies on the page image, one [left, top, right, bottom] "
+        "per line, as fractions of the image's width and height."
+    )
 
 
 class PageResponse(BaseModel):
@@ -38,6 +44,7 @@ class PageResponse(BaseModel):
     title: str = Field(description="The page's (slide's) title, or the section's heading.")
     text: str = Field(description="The page's repaired text (units joined by newlines).")
     passages: list[PagePassageOut] = Field(description="The indexed passages of this page, in order.")
+    image: str | None = Field(None, description="PDF pages: the URL of the page's image (PNG).")
 
 
 def locate(page_text: str, passage: Passage, hint: int | None = None) -> tuple[int, int] | None:
@@ -101,17 +108,40 @@ def document_page(
         raise HTTPException(
             status_code=404, detail=f"{doc} has no page {shown}; its pages are 1-{len(document.pages)}"
         )
-    return {
-        "doc": found.doc,
-        "page": found.number,
-        "title": found.title,
-        "text": found.text,
-        "passages": page_passages(found, index.passages),
-    }
+    located = page_passages(found, index.passages)
+    image = None
+    if document.format == "pdf":
+        image = f"/api/documents/{quote(document.name)}/pages/{found.number}/image"
+        _add_rects(assistant, document.name, found.number, located, index.passages)
+    return {"doc": found.doc, "page": found.number, "title": found.title, "text": found.text,
+            "passages": located, "image": image}
+
+
+def _add_rects(assistant: Assistant, doc: str, number: int, located: list[dict], passages: list[Passage]) -> None:
+    """The page rectangles of each located passage: its citation's offsets, less the page's
+    start in the extracted text (pages are separated by form feeds there), are PDFium's
+    character indices on the page."""
+    text = assistant.index.text(doc) or ""
+    page_start = 0
+    for _ in range(number - 1):
+        page_start = text.find("\f", page_start) + 1
+    by_id = {p.id: p for p in passages if p.citation.doc == doc and p.citation.page == number}
+    spans = [(by_id[x["id"]].citation.start - page_start, by_id[x["id"]].citation.end - page_start) for x in located]
+    path = assistant.settings.corpus_dir / doc
+    try:
+        rects = _rects(str(path), path.stat().st_mtime_ns, number, tuple(spans))
+    except (OSError, ReadError):
+        return  # the text stays; only the highlight on the image is missing
+    for x, r in zip(located, rects):
+        x["rects"] = [list(box) for box in r]
+
+
+@lru_cache(maxsize=IMAGE_CACHE)
+def _rects(path: str, mtime_ns: int, page: int, spans: tuple[tuple[int, int], ...]) -> list:
+    return span_rects(Path(path).read_bytes(), page, list(spans))
 
 
 MIN_SCALE, MAX_SCALE = 0.5, 3.0
-IMAGE_CACHE = 64  # rendered pages kept in memory
 
 
 @lru_cache(maxsize=IMAGE_CACHE)
