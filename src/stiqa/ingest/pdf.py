@@ -10,7 +10,10 @@ serialises every call into it, closing included.
 
 from __future__ import annotations
 
+import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .base import Extracted, Part, Reader, ReadError
 
@@ -69,10 +72,9 @@ def _page_text(pdf, index: int) -> str:
     return text.replace("\ufffe", "-").replace("\f", "\n")
 
 
-def render_page(data: bytes, number: int, scale: float) -> bytes:
-    """Page ``number`` (from 1) of the PDF in ``data`` as a PNG, ``scale`` × 72 pixels per inch."""
-    import io
-
+@contextmanager
+def _page(data: bytes, number: int) -> Iterator:
+    """Page ``number`` (from 1) of the PDF in ``data``, open while the lock is held."""
     import pypdfium2 as pdfium
 
     with _LOCK:
@@ -82,11 +84,17 @@ def render_page(data: bytes, number: int, scale: float) -> bytes:
                 raise ReadError(f"the PDF has no page {number}; its pages are 1-{len(pdf)}")
             page = pdf[number - 1]
             try:
-                image = page.render(scale=scale).to_pil()
+                yield page
             finally:
                 page.close()
         finally:
             pdf.close()
+
+
+def render_page(data: bytes, number: int, scale: float) -> bytes:
+    """Page ``number`` (from 1) of the PDF in ``data`` as a PNG, ``scale`` × 72 pixels per inch."""
+    with _page(data, number) as page:
+        image = page.render(scale=scale).to_pil()
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()
@@ -100,31 +108,21 @@ def span_rects(data: bytes, number: int, spans: list[tuple[int, int]]) -> list[l
     :class:`PdfReader` extracted it, which are PDFium's character indices), the rectangles
     PDFium gives for its lines, as fractions of the page as it is rendered (top left 0, 0).
     Pages that PDF viewers show rotated are not handled: their rectangles are unrotated."""
-    import pypdfium2 as pdfium
-
     out: list[list[Rect]] = []
-    with _LOCK:
-        pdf = pdfium.PdfDocument(data)
+    with _page(data, number) as page:
+        textpage = page.get_textpage()
         try:
-            if not 1 <= number <= len(pdf):
-                raise ReadError(f"the PDF has no page {number}; its pages are 1-{len(pdf)}")
-            page = pdf[number - 1]
-            textpage = page.get_textpage()
-            try:
-                left, bottom, right, top = page.get_bbox()
-                width, height = max(right - left, 1e-6), max(top - bottom, 1e-6)
-                chars = textpage.count_chars()
-                for start, end in spans:
-                    start, end = max(0, start), min(end, chars)
-                    found = [textpage.get_rect(i) for i in range(textpage.count_rects(start, end - start))] if end > start else []
-                    out.append([
-                        (round((x0 - left) / width, 5), round((top - y1) / height, 5),
-                         round((x1 - left) / width, 5), round((top - y0) / height, 5))
-                        for x0, y0, x1, y1 in found
-                    ])
-            finally:
-                textpage.close()
-                page.close()
+            left, bottom, right, top = page.get_bbox()
+            width, height = max(right - left, 1e-6), max(top - bottom, 1e-6)
+            chars = textpage.count_chars()
+            for start, end in spans:
+                start, end = max(0, start), min(end, chars)
+                found = [textpage.get_rect(i) for i in range(textpage.count_rects(start, end - start))] if end > start else []
+                out.append([
+                    (round((x0 - left) / width, 5), round((top - y1) / height, 5),
+                     round((x1 - left) / width, 5), round((top - y0) / height, 5))
+                    for x0, y0, x1, y1 in found
+                ])
         finally:
-            pdf.close()
+            textpage.close()
     return out
