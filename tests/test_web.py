@@ -764,3 +764,52 @@ def test_a_pdf_citation_shows_the_page_image_with_the_passage_marked(browser, pd
     finally:
         p.close()
     assert not p.csp_violations, p.csp_violations
+
+
+@pytest.fixture(scope="module")
+def upload_server(browser, tmp_path_factory):
+    """`stiqa serve` with uploads on, over a copy of the bundled deck."""
+    root = tmp_path_factory.mktemp("upload-serve")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "sti-policy-2024.txt").write_bytes((CORPUS / "sti-policy-2024.txt").read_bytes())
+    proc, url = start_serve(root / "index", root / "corpus", root / "serve.log", env={"STIQA_ALLOW_UPLOADS": "1"})
+    try:
+        yield url
+    finally:
+        stop_serve(proc)
+
+
+def test_upload_a_pdf_ask_it_and_see_the_page_with_the_answer_marked(browser, upload_server):
+    from playwright.sync_api import expect
+
+    from .conftest import DEV_CORPUS
+
+    minutes = DEV_CORPUS / "moj" / "001374091.pdf"
+    if not minutes.exists():
+        pytest.skip(f"no development corpus at {DEV_CORPUS}")
+    p = Page(browser, upload_server, DESKTOP)
+    try:
+        page = p.page
+        open_chat(page, p.url)
+        page.get_by_role("tab", name="資料").click()
+        expect(page.locator("#documents-list li")).to_have_count(1)
+        expect(page.locator("#upload")).to_be_visible()
+        page.set_input_files("#upload-input", str(minutes))
+        expect(page.locator("#upload-status")).to_contain_text("001374091.pdf：追加しました", timeout=120_000)
+        expect(page.locator("#documents-list li")).to_have_count(2)
+        page.get_by_role("checkbox", name="「001374091.pdf」に質問する").check()
+        expect(page.locator("#scope")).to_contain_text("1 件")
+        page.get_by_role("tab", name="チャット").click()
+        turn = ask(page, "部会長には誰が選出されましたか？")
+        opener = turn.get_by_role("button", name=re.compile(r"^引用 ?1 "))
+        expect(opener).to_contain_text("001374091.pdf")  # the document each citation is from
+        opener.click()
+        viewer = page.get_by_role("dialog")
+        expect(viewer.get_by_role("img", name=re.compile(r"ページの画像"))).to_be_visible()
+        assert viewer.locator(".page-mark").count() >= 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "desktop-pdf-page.png")
+    finally:
+        p.close()
+    assert not p.csp_violations, p.csp_violations
+    assert not p.dialogs, p.dialogs

@@ -62,6 +62,21 @@
       views: "表示の切り替え",
       tabChat: "チャット",
       tabTimeline: "年表",
+      tabDocuments: "資料",
+      documentsTitle: "資料",
+      documentsIntro: "回答の根拠にする資料の一覧です。チェックした資料だけに質問できます。",
+      uploadText: "ここにファイルをドロップ、またはクリックして選択（PDF・Word・HTML・Markdown・テキスト）",
+      documentsCount: (n, skipped) => `${n} 件の資料${skipped ? `（読めなかったファイル ${skipped} 件）` : ""}`,
+      docMeta: (format, pages, passages) => `${format} ・ ${pages} ページ ・ ${passages} 箇所`,
+      docSkipped: (reason) => `読めませんでした：${reason}`,
+      askOnly: (name) => `「${name}」に質問する`,
+      scopeText: (n) => `対象：チェックした ${n} 件の資料`,
+      scopeClear: "すべての資料に戻す",
+      uploading: (name) => `${name}：送信中…`,
+      uploadIndexing: (name) => `${name}：索引を作成中…`,
+      uploadIndexed: (name, n) => `${name}：追加しました（${n} 箇所）`,
+      uploadSkipped: (name, reason) => `${name}：読めませんでした（${reason}）`,
+      uploadFailed: (msg) => `追加できませんでした：${msg}`,
       timelineTitle: "年表",
       timelineIntro: "資料に書かれた決定・開始・予定を日付順に並べています。出来事を選ぶと、その記載のあるページを開きます。",
       statusLegend: "状態で絞り込む",
@@ -148,6 +163,21 @@
       views: "Views",
       tabChat: "Chat",
       tabTimeline: "Timeline",
+      tabDocuments: "Documents",
+      documentsTitle: "Documents",
+      documentsIntro: "The documents answers come from. Tick some to ask only them.",
+      uploadText: "Drop files here, or click to choose (PDF, Word, HTML, Markdown, text)",
+      documentsCount: (n, skipped) => `${n} documents${skipped ? ` (${skipped} files could not be read)` : ""}`,
+      docMeta: (format, pages, passages) => `${format} · ${pages} pages · ${passages} passages`,
+      docSkipped: (reason) => `Could not be read: ${reason}`,
+      askOnly: (name) => `Ask “${name}”`,
+      scopeText: (n) => `Asking only the ${n} ticked documents`,
+      scopeClear: "Ask all documents",
+      uploading: (name) => `${name}: sending…`,
+      uploadIndexing: (name) => `${name}: indexing…`,
+      uploadIndexed: (name, n) => `${name}: added (${n} passages)`,
+      uploadSkipped: (name, reason) => `${name}: could not be read (${reason})`,
+      uploadFailed: (msg) => `Could not add: ${msg}`,
       timelineTitle: "Timeline",
       timelineIntro: "Decisions, launches and plans dated in the documents, in date order. Choose an event to open the page that states it.",
       statusLegend: "Filter by status",
@@ -547,6 +577,7 @@
         h("span", { class: "cite-num" }, String(number)),
         h("span", { class: "cite-page" }, t("page", str(c.page))),
         h("span", { class: "cite-section" }, section),
+        h("span", { class: "cite-doc" }, str(c.doc)),
         h("span", { class: "cite-score" }, `${t("score")} ${Number.isFinite(score) ? score.toFixed(3) : "–"}`),
         options.nearest ? h("span", { class: "badge" }, t("notAnswer")) : null,
         h("span", { class: "visually-hidden" }, t("openHint"))
@@ -665,7 +696,7 @@
         {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ question: turn.question, k: turn.k }),
+          body: JSON.stringify(turn.docs ? { question: turn.question, k: turn.k, docs: turn.docs } : { question: turn.question, k: turn.k }),
         },
         controller.signal
       );
@@ -703,7 +734,7 @@
   function ask(question) {
     const q = question.trim();
     if (!q || inFlight) return;
-    const turn = { id: nextId++, question: q, k: Number(kSelect.value) || 5, status: "pending" };
+    const turn = { id: nextId++, question: q, k: Number(kSelect.value) || 5, status: "pending", docs: scopedDocs() };
     turns.push(turn);
     save();
     const node = renderTurn(turn);
@@ -884,7 +915,7 @@
   // ---------------------------------------------------------------- timeline
 
   const tabs = [...document.querySelectorAll("#tabs [role=tab]")];
-  const panels = { chat: $("panel-chat"), timeline: $("panel-timeline") };
+  const panels = { chat: $("panel-chat"), timeline: $("panel-timeline"), documents: $("panel-documents") };
   const timelineForm = $("timeline-filters");
   const timelineQuery = $("timeline-q");
   const timelineList = $("timeline-list");
@@ -1006,6 +1037,85 @@
       /* ignore */
     }
     if (name === "timeline") loadTimeline(timelineQ);
+    if (name === "documents") loadDocuments();
+  }
+
+  // ---------------------------------------------------------------- documents
+
+  const documentsList = $("documents-list");
+  const documentsCount = $("documents-count");
+  const uploadBox = $("upload");
+  const uploadInput = $("upload-input");
+  const uploadDrop = $("upload-drop");
+  const uploadStatus = $("upload-status");
+  const scope = $("scope");
+  const scopeText = $("scope-text");
+  const JOB_POLL_MS = 500;
+  const scoped = new Set(); // the ids of the documents questions are limited to
+
+  function scopedDocs() {
+    return scoped.size ? [...scoped] : null;
+  }
+
+  function updateScope() {
+    scope.hidden = !scoped.size;
+    scopeText.textContent = scoped.size ? t("scopeText", scoped.size) : "";
+  }
+
+  /** The list of documents (GET /api/documents), each indexed one with a box that limits questions to it. */
+  async function loadDocuments() {
+    let body;
+    try {
+      const [list, health] = await Promise.all([getJson("api/documents"), getJson("api/health")]);
+      body = list;
+      uploadBox.hidden = !health.uploads;
+    } catch (e) {
+      documentsCount.textContent = t("pageError", e && e.message ? e.message : "");
+      return;
+    }
+    const docs = body.documents || [];
+    const skipped = docs.filter((d) => d.status === "skipped");
+    documentsCount.textContent = t("documentsCount", docs.length - skipped.length, skipped.length);
+    for (const name of [...scoped]) if (!docs.some((d) => d.name === name && d.status !== "skipped")) scoped.delete(name);
+    updateScope();
+    documentsList.replaceChildren(...docs.map((d) => {
+      const name = str(d.name);
+      if (d.status === "skipped") {
+        return h("li", { class: "skipped" }, h("span", { class: "doc-name" }, name), h("span", { class: "doc-reason" }, t("docSkipped", str(d.reason))));
+      }
+      const box = h("input", { type: "checkbox", "aria-label": t("askOnly", name), checked: scoped.has(name) });
+      box.addEventListener("change", () => {
+        if (box.checked) scoped.add(name);
+        else scoped.delete(name);
+        updateScope();
+      });
+      return h("li", {}, box, h("span", { class: "doc-name" }, name), h("span", { class: "doc-meta" }, t("docMeta", str(d.format), d.pages, d.passages)));
+    }));
+  }
+
+  /** POST the files, then follow the job until the server answers from the new index. */
+  async function upload(files) {
+    if (!files.length) return;
+    const form = new FormData();
+    for (const f of files) form.append("files", f, f.name);
+    uploadStatus.replaceChildren(...files.map((f) => h("li", {}, t("uploading", f.name))));
+    try {
+      const key = readKey();
+      const res = await fetch("api/documents", { method: "POST", body: form, headers: key ? { authorization: `Bearer ${key}` } : {} });
+      let job = await res.json().catch(() => null);
+      if (!res.ok || !job) throw new Error(job && typeof job.detail === "string" ? job.detail : `HTTP ${res.status}`);
+      uploadStatus.replaceChildren(...job.files.map((f) => h("li", {}, t("uploadIndexing", f.name))));
+      while (job.status === "queued" || job.status === "running") {
+        await new Promise((done) => window.setTimeout(done, JOB_POLL_MS));
+        job = await getJson(`api/jobs/${encodeURIComponent(job.id)}`);
+      }
+      if (job.status !== "done") throw new Error(str(job.error));
+      uploadStatus.replaceChildren(...job.files.map((f) => h("li", {}, f.status === "indexed" ? t("uploadIndexed", f.name, f.passages) : t("uploadSkipped", f.name, str(f.reason)))));
+      pageCounts = null; // pages of the new documents
+      loadDocuments();
+    } catch (e) {
+      uploadStatus.replaceChildren(h("li", { class: "error-text" }, t("uploadFailed", e && e.message ? e.message : "")));
+    }
   }
 
   function timelineStatus() {
@@ -1218,6 +1328,25 @@
   timelineQuery.addEventListener("search", () => applyTimelineFilter(true)); // the clear button
 
   $("viewer-close").addEventListener("click", () => viewer.close());
+  $("scope-clear").addEventListener("click", () => {
+    scoped.clear();
+    updateScope();
+    for (const box of documentsList.querySelectorAll("input[type=checkbox]")) box.checked = false;
+  });
+  uploadInput.addEventListener("change", () => {
+    upload([...uploadInput.files]);
+    uploadInput.value = "";
+  });
+  uploadDrop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    uploadDrop.classList.add("over");
+  });
+  uploadDrop.addEventListener("dragleave", () => uploadDrop.classList.remove("over"));
+  uploadDrop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    uploadDrop.classList.remove("over");
+    upload([...(e.dataTransfer ? e.dataTransfer.files : [])]);
+  });
   viewer.addEventListener("click", (event) => {
     if (event.target === viewer) viewer.close(); // a click on the backdrop
   });

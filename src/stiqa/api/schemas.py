@@ -125,6 +125,7 @@ class HealthResponse(BaseModel):
         description="Why the last switch to a new index build failed (the server keeps the index it "
         "has); null when the build in use is the one <index_dir>/CURRENT names.",
     )
+    uploads: bool = Field(False, description="Whether documents may be uploaded and deleted over HTTP (STIQA_ALLOW_UPLOADS).")
 
 
 class ReloadResponse(BaseModel):

@@ -24,4 +24,5 @@ def health(request: Request, assistant: Assistant = Depends(get_assistant)) -> d
         "documents": len(index.documents),
         "passages": len(index.passages),
         "reload_error": reloader.error if reloader is not None else None,
+        "uploads": assistant.settings.allow_uploads,
     }
