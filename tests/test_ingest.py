@@ -266,3 +266,11 @@ def _two_column_pages(pdfium, path: Path) -> int:
     finally:
         pdf.close()
     return scored
+
+
+def test_a_file_over_the_size_limit_is_refused_without_being_read(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("本文です。" * 100, encoding="utf-8")
+    with pytest.raises(ReadError, match="over the limit of 1,000"):
+        read_file(big, max_bytes=1000)
+    assert read_file(big).format == "text"
