@@ -1,15 +1,16 @@
 """Reading documents: the files people have, as text stiqa can cite.
 
-One reader per format (:mod:`.pdf`, :mod:`.docx`, :mod:`.html`, :mod:`.markdown`,
+One reader per format (:mod:`.pdf`, :mod:`.word`, :mod:`.html`, :mod:`.markdown`,
 :mod:`.text`) behind :class:`.base.Reader`; :func:`read_file` decides the format by
 content, not by name, and turns every failure into a :class:`.base.ReadError` that
-says which file and why. A reader returns :class:`.base.Extracted`: the document's
-text as stiqa extracted it (what citations' offsets index), cut into parts (a PDF's
-pages, or the sections under a document's headings), with its title and the date it
-gives for itself.
+says why. A reader returns :class:`.base.Extracted`: the document's text as stiqa
+extracted it (what citations' offsets index), cut into parts (a PDF's pages, or the
+sections under a document's headings), with its title. :mod:`.collection` adds files
+to the corpus folder and removes them; :mod:`.pdf` also renders pages and finds where
+a span of a page's text lies on it, for the page viewer.
 
-This stage imports only the records, the character rules and the date parser; the
-index and everything after it import from here.
+This stage is the first: it imports nothing from the rest of stiqa; layout repair
+(:mod:`stiqa.corpus`), the index and everything after them import from here.
 """
 
 from .base import MAX_FILE_BYTES, Extracted, Part, ReadError
