@@ -419,6 +419,12 @@
     updateKeyButton();
   }
 
+  /** The stored key as a header, for the calls that do not go through api() (a page image, an upload). */
+  function bearer() {
+    const key = readKey();
+    return key ? { authorization: `Bearer ${key}` } : {};
+  }
+
   function updateKeyButton() {
     keyButton.hidden = !(readKey() || keyNeeded);
   }
@@ -883,8 +889,7 @@
   async function showPageImage(data, passage, request) {
     let blob;
     try {
-      const key = readKey();
-      const res = await fetch(str(data.image).replace(/^\//, ""), { headers: key ? { authorization: `Bearer ${key}` } : {} });
+      const res = await fetch(str(data.image).replace(/^\//, ""), { headers: bearer() });
       if (!res.ok) return;
       blob = await res.blob();
     } catch (_) {
@@ -1100,8 +1105,8 @@
     for (const f of files) form.append("files", f, f.name);
     uploadStatus.replaceChildren(...files.map((f) => h("li", {}, t("uploading", f.name))));
     try {
-      const key = readKey();
-      const res = await fetch("api/documents", { method: "POST", body: form, headers: key ? { authorization: `Bearer ${key}` } : {} });
+      // Not api(): an upload may take longer than a question's timeout.
+      const res = await fetch("api/documents", { method: "POST", body: form, headers: bearer() });
       let job = await res.json().catch(() => null);
       if (!res.ok || !job) throw new Error(job && typeof job.detail === "string" ? job.detail : `HTTP ${res.status}`);
       uploadStatus.replaceChildren(...job.files.map((f) => h("li", {}, t("uploadIndexing", f.name))));

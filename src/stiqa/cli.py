@@ -304,22 +304,14 @@ def documents(
     """List the indexed documents (id, format, pages, passages, date, title) and the files that
     could not be read, with the reason. Reads the index only: no model is loaded."""
     import json
-    from collections import Counter
 
     from .index import IndexLoadError, load_index
 
     s = _settings(corpus, index, model)
     try:
-        built = load_index(s.index_dir, s.model, s.corpus_dir)
+        rows = load_index(s.index_dir, s.model, s.corpus_dir).listing()
     except IndexLoadError as e:
         raise _fail(str(e)) from e
-    counts = Counter(p.citation.doc for p in built.passages)
-    rows = [
-        {"name": d.name, "status": "indexed", "format": d.format, "pages": d.page_count, "passages": counts[d.name],
-         "date": d.date, "title": d.title}
-        for d in built.documents
-    ] + [{"name": n, "status": "skipped", "reason": r} for n, r in built.manifest.skipped.items()]
-    rows.sort(key=lambda r: r["name"])
     if as_json:
         typer.echo(json.dumps({"documents": rows}, ensure_ascii=False, indent=1))
         return

@@ -19,9 +19,11 @@ import os
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ import numpy as np
 
 from . import __version__
 from .corpus import repair_document
-from .ingest import INGEST_VERSION, ReadError, corpus_files, doc_id, read_file
+from .ingest import INGEST_VERSION, ReadError, corpus_files, doc_id, read_bytes
 from .embed import Embedder
 from .lexical import JapaneseTokenizer, LexicalIndex
 from .normalize import NORMALIZATION_VERSION
@@ -80,8 +82,29 @@ class Index:
     path: Path
     _texts: dict[str, str] | None = field(default=None, repr=False)
 
+    @cached_property
+    def _by_name(self) -> dict[str, Document]:
+        return {d.name: d for d in self.documents}
+
     def document(self, doc: str) -> Document | None:
-        return next((d for d in self.documents if d.name == doc), None)
+        return self._by_name.get(doc)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every file of the corpus, by id, as ``GET /api/documents`` and ``stiqa documents``
+        list it: each indexed document with its title, format, pages, passages and date, and
+        each file that could not be read with the reason."""
+        counts = Counter(p.citation.doc for p in self.passages)
+        indexed = [
+            {"name": d.name, "title": d.title, "format": d.format, "pages": d.page_count or len(d.pages),
+             "passages": counts[d.name], "date": d.date, "status": "indexed", "reason": None}
+            for d in self.documents
+        ]
+        skipped = [
+            {"name": name, "title": "", "format": "", "pages": 0, "passages": 0, "date": None,
+             "status": "skipped", "reason": reason}
+            for name, reason in self.manifest.skipped.items()
+        ]
+        return sorted(indexed + skipped, key=lambda d: d["name"])
 
     def text(self, doc: str) -> str | None:
         """The text stiqa extracted from ``doc`` (what its citations' offsets index), read
@@ -91,10 +114,8 @@ class Index:
         return self._texts.get(doc)
 
     def page(self, doc: str, number: int) -> Page | None:
-        for d in self.documents:
-            if d.name == doc:
-                return next((p for p in d.pages if p.number == number), None)
-        return None
+        document = self.document(doc)
+        return next((p for p in document.pages if p.number == number), None) if document else None
 
 
 def embedding_text(p: Passage) -> str:
@@ -166,7 +187,7 @@ def read_corpus(corpus_dir: Path, previous: Corpus | None = None) -> Corpus:
                 corpus.texts[name] = last.texts[name]
             continue
         try:
-            extracted = read_file(f)
+            extracted = read_bytes(data, f.name)  # the bytes just hashed: each file is read once
             doc, pages = repair_document(name, extracted)
         except ReadError as e:
             corpus.skipped[name] = str(e)

@@ -74,10 +74,10 @@ class Retriever:
         self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
         self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
         self.docs = [p.citation.doc for p in index.passages]
-        self.rows_of_doc: dict[str, np.ndarray] = {}
+        rows: dict[str, list[int]] = {}
         for row, doc in enumerate(self.docs):
-            self.rows_of_doc.setdefault(doc, []).append(row)  # type: ignore[arg-type]
-        self.rows_of_doc = {d: np.asarray(r, dtype=np.int64) for d, r in self.rows_of_doc.items()}
+            rows.setdefault(doc, []).append(row)
+        self.rows_of_doc = {d: np.asarray(r, dtype=np.int64) for d, r in rows.items()}
         self.date_spans = [
             [mention_span(m) for s in p.sentences for m in find_dates(s.text)] for p in index.passages
         ]

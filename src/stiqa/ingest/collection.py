@@ -54,22 +54,27 @@ def add_files(corpus_dir: Path, sources: list[Path], folder: str = "", replace: 
             plan.append((source, under / safe_relative(source.name)))
         else:
             raise CollectionError(f"{source} is not a file or folder")
-    added: list[Added] = []
-    for source, rel in plan:
-        target = corpus_dir / rel
-        if target.exists() and not target.is_file():
-            raise CollectionError(f"{rel} is a folder in the corpus, not a document")
-        if target.exists() and target.read_bytes() != source.read_bytes() and not replace:
-            raise CollectionError(f"{rel} is already in the corpus with other content; add it with --replace to replace it")
-    for source, rel in plan:
-        target = corpus_dir / rel
-        if target.exists() and target.read_bytes() == source.read_bytes():
-            added.append(Added(rel.as_posix(), "unchanged"))
-            continue
-        status = "replaced" if target.exists() else "added"
-        write_atomically(target, source.read_bytes())
-        added.append(Added(rel.as_posix(), status))
-    return added
+    statuses = [status_of(corpus_dir, rel, source.read_bytes(), replace, "add it with --replace") for source, rel in plan]
+    for (source, rel), status in zip(plan, statuses):
+        if status != "unchanged":
+            write_atomically(corpus_dir / rel, source.read_bytes())
+    return [Added(rel.as_posix(), status) for (_, rel), status in zip(plan, statuses)]
+
+
+def status_of(corpus_dir: Path, rel: PurePosixPath, data: bytes, replace: bool, how_to_replace: str) -> str:
+    """What writing ``data`` as ``rel`` would do: "added", "replaced" or "unchanged";
+    CollectionError for a document of that name with other content unless ``replace`` (the
+    message says ``how_to_replace``), or where a folder has that name."""
+    target = corpus_dir / rel
+    if not target.exists():
+        return "added"
+    if not target.is_file():
+        raise CollectionError(f"{rel} is a folder in the corpus, not a document")
+    if target.read_bytes() == data:
+        return "unchanged"
+    if not replace:
+        raise CollectionError(f"{rel} is already in the corpus with other content; {how_to_replace} to replace it")
+    return "replaced"
 
 
 def write_atomically(target: Path, data: bytes) -> None:

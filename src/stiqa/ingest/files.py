@@ -47,19 +47,24 @@ def reader_for(data: bytes, name: str) -> Reader:
 
 
 def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
-    """The document in ``path``; ReadError saying why it cannot be read."""
+    """The document in ``path``; ReadError saying why it cannot be read. A file over
+    ``max_bytes`` is refused by its size, before it is read."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ReadError(f"{size:,} bytes, over the limit of {max_bytes:,}")
+        _check_size(path.stat().st_size, max_bytes)
         data = path.read_bytes()
     except OSError as e:
         raise ReadError(f"cannot be opened ({e.strerror or e})") from e
-    return read_bytes(data, path.name)
+    return read_bytes(data, path.name, max_bytes)
 
 
-def read_bytes(data: bytes, name: str) -> Extracted:
+def _check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ReadError(f"{size:,} bytes, over the limit of {max_bytes:,}")
+
+
+def read_bytes(data: bytes, name: str, max_bytes: int = MAX_FILE_BYTES) -> Extracted:
     """The document in ``data`` (a file named ``name``); ReadError saying why it cannot be read."""
+    _check_size(len(data), max_bytes)
     if not data.strip():
         raise ReadError("the file is empty")
     reader = reader_for(data, name)

@@ -15,7 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
 from ...ingest import MAX_FILE_BYTES
-from ...ingest.collection import CollectionError, remove_documents, safe_relative, write_atomically
+from ...ingest.collection import CollectionError, remove_documents, safe_relative, status_of, write_atomically
 from ...pipeline import Assistant
 from ..deps import get_assistant
 from ..jobs import Job, Jobs
@@ -43,16 +43,15 @@ def _start(request: Request, kind: str, names: list[str]) -> JSONResponse:
     def work(job: Job) -> None:
         built = app.state.assistant.rebuild(lambda line: setattr(job, "progress", line))
         job.index = built.path.name
-        counts: dict[str, int] = {}
-        for p in built.passages:
-            counts[p.citation.doc] = counts.get(p.citation.doc, 0) + 1
+        listed = {row["name"]: row for row in built.listing()}
         for f in job.files:
+            row = listed.get(f.name, {"status": "indexed", "passages": 0})
             if kind == "remove":
                 f.status = "removed"
-            elif f.name in built.manifest.skipped:
-                f.status, f.reason = "skipped", built.manifest.skipped[f.name]
+            elif row["status"] == "skipped":
+                f.status, f.reason = "skipped", row["reason"]
             else:
-                f.status, f.passages = "indexed", counts.get(f.name, 0)
+                f.status, f.passages = "indexed", row["passages"]
         asyncio.run_coroutine_threadsafe(app.state.reloader.reload(), loop).result()
 
     job = _jobs(request).submit(kind, names, work)
@@ -76,7 +75,7 @@ async def upload(
     assistant: Assistant = Depends(get_assistant),
 ) -> JSONResponse:
     corpus = assistant.settings.corpus_dir
-    planned: list[tuple[str, bytes]] = []
+    planned: list[tuple[str, bytes, str]] = []
     for upload_file in files:
         try:
             rel = safe_relative(f"{folder}/{upload_file.filename}" if folder else (upload_file.filename or ""))
@@ -85,15 +84,17 @@ async def upload(
         data = await upload_file.read()
         if len(data) > MAX_FILE_BYTES:
             raise HTTPException(status_code=413, detail=f"{rel} is {len(data):,} bytes, over the limit of {MAX_FILE_BYTES:,}")
-        target = corpus / rel
-        if target.exists() and (not target.is_file() or (target.read_bytes() != data and not replace)):
-            raise HTTPException(status_code=409, detail=f"{rel} is already in the corpus; send replace=true to replace it")
-        planned.append((rel.as_posix(), data))
-    if len({name for name, _ in planned}) != len(planned):
+        try:
+            status = await asyncio.to_thread(status_of, corpus, rel, data, replace, "send replace=true")
+        except CollectionError as e:
+            raise HTTPException(status_code=409, detail=str(e)) from e
+        planned.append((rel.as_posix(), data, status))
+    if len({name for name, _, _ in planned}) != len(planned):
         raise HTTPException(status_code=422, detail="two files of the upload have the same name")
-    for name, data in planned:
-        await asyncio.to_thread(write_atomically, corpus / name, data)
-    return _start(request, "add", [name for name, _ in planned])
+    for name, data, status in planned:
+        if status != "unchanged":
+            await asyncio.to_thread(write_atomically, corpus / name, data)
+    return _start(request, "add", [name for name, _, _ in planned])
 
 
 @router.delete(

@@ -7,8 +7,6 @@ path: an id that is not indexed is a 404, whatever it holds.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, PlainTextResponse
@@ -78,18 +76,7 @@ def doc_param() -> str:
 
 @router.get("/documents", response_model=DocumentsResponse, summary="The indexed documents")
 def documents(assistant: Assistant = Depends(get_assistant)) -> dict:
-    index = assistant.index
-    counts = Counter(p.citation.doc for p in index.passages)
-    indexed = [
-        {"name": d.name, "title": d.title, "format": d.format, "pages": d.page_count or len(d.pages),
-         "passages": counts[d.name], "date": d.date}
-        for d in index.documents
-    ]
-    skipped = [
-        {"name": name, "title": "", "format": "", "pages": 0, "passages": 0, "status": "skipped", "reason": reason}
-        for name, reason in index.manifest.skipped.items()
-    ]
-    return {"documents": sorted(indexed + skipped, key=lambda d: d["name"])}
+    return {"documents": assistant.index.listing()}
 
 
 TEXT_SUMMARY = "A document's text as stiqa extracted it: what citations' start and end index"

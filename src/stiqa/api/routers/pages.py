@@ -20,7 +20,7 @@ from ...pipeline import Assistant
 from ...records import Page, Passage
 from ..deps import get_assistant
 from ..schemas import DocumentOut
-from .documents import DOC_PARAM_DESCRIPTION, LOOKUP_ERRORS, NAME_PATTERN, doc_param, documents, indexed_document
+from .documents import DOC_PARAM_DESCRIPTION, LOOKUP_ERRORS, NAME_PATTERN, doc_param, indexed_document
 
 router = APIRouter(tags=["documents"])
 IMAGE_CACHE = 64  # rendered pages (and pages' rectangles) kept in memory
@@ -180,4 +180,4 @@ def page_image(
 @router.get("/documents/{doc:docid}", response_model=DocumentOut, responses=LOOKUP_ERRORS, summary="One document")
 def document(doc: str = doc_param(), assistant: Assistant = Depends(get_assistant)) -> dict:
     name = indexed_document(assistant, doc).name
-    return next(d for d in documents(assistant)["documents"] if d["name"] == name)
+    return next(d for d in assistant.index.listing() if d["name"] == name)
