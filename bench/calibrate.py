@@ -1,15 +1,17 @@
-"""Calibrate the abstention thresholds and print their margins.
+"""Calibrate the abstention thresholds on several question sets together and print their margins.
 
-    python bench/calibrate.py [--set ../shared/eval/dev.jsonl] [--set bench/calibration.jsonl]
+    # 1. measure: the evidence of every question, on the index it was written for
+    python bench/calibrate.py measure --set ../shared/eval/dev.jsonl --set bench/calibration.jsonl --out /tmp/deck.json
+    STIQA_CORPUS_DIR=../shared/corpus-dev STIQA_INDEX_DIR=/tmp/idx_dev \\
+        python bench/calibrate.py measure --set bench/questions/corpus-dev.jsonl --out /tmp/dev.json
+    # 2. fit: the thresholds that separate answerable from unanswerable over all of them
+    python bench/calibrate.py fit /tmp/deck.json /tmp/dev.json
 
-For every question of the sets (answerable ones have gold answers, the others
-an empty list) it computes the answer evidence (stiqa.answer.Evidence), then,
-separately for questions with Japanese words and without, the lowest score of
-an answerable question and the highest of an unanswerable one that the
-answer-kind check lets through. It prints, for the configured thresholds
-(STIQA_MIN_EVIDENCE, STIQA_MIN_EVIDENCE_OTHER), the margin to the nearest
-answerable question and to the nearest unanswerable one below, and the
-unanswerable questions that no threshold separates from the answerable ones.
+Each question gets the answer evidence (stiqa.answer.Evidence). For questions with Japanese
+words and without, ``fit`` picks the threshold that keeps false abstention at most
+``--max-false-abstain`` and abstains on as many unanswerable questions as it can, and prints
+its margins: the distance to the nearest answerable question above and unanswerable one below.
+The held-out questions are never measured here.
 """
 
 from __future__ import annotations
@@ -21,63 +23,62 @@ from pathlib import Path
 from stiqa.config import Settings
 from stiqa.pipeline import Assistant
 
-ROOT = Path(__file__).resolve().parents[1]
+
+def measure(sets: list[Path], out: Path) -> None:
+    rows = [json.loads(line) for s in sets for line in s.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assistant = Assistant.load(Settings.from_env())
+    found = []
+    for r in rows:
+        ev = assistant.ask(r["question"], 10).evidence
+        found.append({"id": r["id"], "answerable": bool(r["answers"]), "japanese": ev.japanese,
+                      "kind_found": ev.kind_found, "score": ev.score, "top": ev.top, "background": ev.background,
+                      "distinctiveness": ev.distinctiveness, "coverage": ev.coverage})
+    out.write_text(json.dumps(found, ensure_ascii=False, indent=0), encoding="utf-8")
+    print(f"{len(found)} questions -> {out}")
+
+
+def fit(files: list[Path], max_false_abstain: float) -> None:
+    found = [q for f in files for q in json.loads(f.read_text(encoding="utf-8"))]
+    for japanese, name in ((True, "with Japanese words"), (False, "without Japanese words")):
+        group = [q for q in found if q["japanese"] == japanese]
+        ans = sorted(q["score"] for q in group if q["answerable"])
+        # An answerable question whose excerpt lacks the kind asked for abstains whatever the threshold.
+        lost = sum(1 for q in group if q["answerable"] and not q["kind_found"])
+        una = sorted(q["score"] for q in group if not q["answerable"] and q["kind_found"])
+        caught = sum(1 for q in group if not q["answerable"] and not q["kind_found"])
+        if not ans:
+            continue
+        allowed = int(max_false_abstain * len(ans)) - lost
+        threshold = ans[max(0, allowed)] if allowed >= 0 else ans[0]
+        # Halfway to the highest unanswerable score below it, for a margin on both sides.
+        below = [s for s in una if s < threshold]
+        if below:
+            threshold = (threshold + below[-1]) / 2
+        abstains = caught + sum(1 for s in una if s < threshold)
+        false_abstain = lost + sum(1 for s in ans if s < threshold)
+        nearest_ans = min((s for s in ans if s >= threshold), default=float("nan"))
+        print(f"questions {name}: {len(ans)} answerable, {len(una) + caught} unanswerable")
+        print(f"  threshold {threshold:.4f}: false abstain {false_abstain}/{len(ans)} "
+              f"({false_abstain / len(ans):.3f}), abstain {abstains}/{len(una) + caught} "
+              f"({abstains / max(1, len(una) + caught):.3f})")
+        print(f"  margins: {nearest_ans - threshold:+.4f} to the lowest answerable above, "
+              f"{threshold - max(below, default=float('nan')):+.4f} to the highest unanswerable below")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", action="append", type=Path, help="question set(s), JSON lines")
+    sub = ap.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("measure", help="the evidence of every question, on the configured index")
+    m.add_argument("--set", action="append", type=Path, required=True, help="question set(s), JSON lines")
+    m.add_argument("--out", type=Path, required=True)
+    f = sub.add_parser("fit", help="thresholds and margins over measured sets")
+    f.add_argument("files", nargs="+", type=Path)
+    f.add_argument("--max-false-abstain", type=float, default=0.05)
     args = ap.parse_args()
-    sets = args.set or [ROOT.parent / "shared" / "eval" / "dev.jsonl", ROOT / "bench" / "calibration.jsonl"]
-    rows = [json.loads(line) for s in sets for line in s.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    settings = Settings.from_env()
-    assistant = Assistant.load(settings)
-    found = []
-    for r in rows:
-        result = assistant.ask(r["question"], 10)
-        ev = result.evidence
-        found.append((r, ev, result.answerable))
-
-    print(f"{'id':5} {'ja':2} {'gold':6} {'kind':4} {'distinct':>8} {'cover':>6} {'score':>6}  decided")
-    for r, ev, ok in sorted(found, key=lambda x: (x[1].japanese, bool(x[0]["answers"]), x[1].score)):
-        gold = "answer" if r["answers"] else "none"
-        right = ok == bool(r["answers"])
-        print(
-            f"{r['id']:5} {'ja' if ev.japanese else 'en':2} {gold:6} {'ok' if ev.kind_found else 'no':4} "
-            f"{ev.distinctiveness:8.3f} {ev.coverage:6.3f} {ev.score:6.3f}  "
-            f"{'answer' if ok else 'abstain'}{'' if right else '  <-- wrong'}"
-        )
-
-    print()
-    for japanese, name, configured in (
-        (True, "with Japanese words", settings.min_evidence),
-        (False, "without Japanese words", settings.min_evidence_other),
-    ):
-        ans = sorted(ev.score for r, ev, _ in found if ev.japanese == japanese and r["answers"])
-        una = sorted(
-            (ev.score, r["id"]) for r, ev, _ in found
-            if ev.japanese == japanese and not r["answers"] and ev.kind_found
-        )
-        if not ans or not una:
-            print(f"questions {name}: too few to calibrate ({len(ans)} answerable, {len(una)} unanswerable)")
-            continue
-        below = [score for score, _ in una if score < configured]
-        above = [qid for score, qid in una if score >= configured]
-        print(
-            f"questions {name}: {len(ans)} answerable score >= {ans[0]:.3f}; {len(una)} unanswerable pass the "
-            f"kind check, highest {una[-1][0]:.3f} ({una[-1][1]})\n"
-            f"  configured threshold {configured:.4f}: margin to the lowest answerable {ans[0] - configured:+.4f}, "
-            f"to the highest unanswerable below it {configured - max(below, default=float('nan')):+.4f}; "
-            f"unanswerable at or above it: {', '.join(above) or 'none'}"
-        )
-    wrong_abstain = sum(1 for r, _, ok in found if r["answers"] and not ok)
-    wrong_answer = sum(1 for r, _, ok in found if not r["answers"] and ok)
-    total_ans = sum(1 for r, _, _ in found if r["answers"])
-    print(
-        f"with the configured thresholds: false abstain {wrong_abstain}/{total_ans}, "
-        f"answered unanswerable {wrong_answer}/{len(found) - total_ans}"
-    )
+    if args.command == "measure":
+        measure(args.set, args.out)
+    else:
+        fit(args.files, args.max_false_abstain)
     return 0
 
 

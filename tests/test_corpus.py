@@ -69,3 +69,67 @@ def test_page_offsets_point_into_the_original(repaired, doc_text):
         assert doc_text[p.page.start:p.page.end].strip()
 
 
+
+
+def _doc(text: str, name: str = "minutes.txt"):
+    return repair_document(name, read_bytes(text.encode("utf-8"), name))
+
+
+MINUTES = (
+    "法制審議会\n商法（運送関係）部会\n第３回会議　議事録\n\n"
+    "第１　日　時　　令和５年４月１２日（水）\n"
+    "第２　場　所　　第一会議室\n\n"
+    "議　　　　事\n"
+    "○山田部会長　それでは、予定した時刻になりましたので、部会の第３回会議を開会いたします。\n"
+    "○佐藤幹事　事務当局から資料について御説明いたします。\n"
+)
+
+
+def test_a_document_title_is_its_first_short_lines():
+    doc, _ = _doc(MINUTES)
+    assert doc.title == "法制審議会 商法(運送関係)部会 第3回会議 議事録"
+    assert doc.date == "2023-04-12"
+
+
+def test_page_numbers_are_not_a_title():
+    doc, _ = _doc("- 1 -\n部会資料 ２\n論点の検討（１）\n第１　総論\n本文の一文である。\n")
+    assert doc.title == "部会資料 2 論点の検討(1)"
+
+
+def test_headings_by_the_numbering_of_japanese_documents():
+    from stiqa.corpus import heading_level
+
+    assert heading_level("第1部 総論") == 1
+    assert heading_level("第2章 新時代を迎えたAI") == 2
+    assert heading_level("第1 電子船荷証券記録の名称") == 3
+    assert heading_level("第15条 裏書") == 4
+    assert heading_level("【甲案】") == 4
+    assert heading_level("2 論点の検討順序") == 5
+    assert heading_level("(3) 複数通発行について") == 6
+    assert heading_level("ア 第3号について") == 7
+    # Body text, meetings, tables of contents and figures are not headings.
+    assert heading_level("第15回会議を開会いたします。") is None
+    assert heading_level("第5 電子船荷証券記録の類型........38") is None
+    assert heading_level("10 50,000") is None
+
+
+def test_running_heads_and_page_numbers_recur_and_are_dropped():
+    topics = ["研究開発", "人材育成", "国際協力", "産学連携", "計算資源"]
+    pages = [f"第1部 科学技術の変革{n}\n{t}について説明が続きます。\n- {n} -" for n, t in enumerate(topics, start=1)]
+    doc, repaired = _doc("\f".join(pages), "paper.txt")
+    texts = [u.text.text for page in repaired for u in page.units]
+    assert texts == [f"{t}について説明が続きます。" for t in topics]
+
+
+def test_a_heading_line_is_not_joined_to_the_line_before():
+    _, repaired = _doc("第２ 電子船荷証券記録を発行する場面の規律等\n１ 電子船荷証券記録を発行する場面の規律\n")
+    assert [u.text.text for u in repaired[0].units] == [
+        "第2 電子船荷証券記録を発行する場面の規律等", "1 電子船荷証券記録を発行する場面の規律"
+    ]
+
+
+def test_letter_spaced_titles_are_closed_up():
+    from stiqa.corpus import unspaced
+
+    assert unspaced("法 制 審 議 会 令") == "法制審議会令"
+    assert unspaced("AI の 活用") == "AI の 活用"

@@ -8,6 +8,8 @@ Each case lists every mention as (wording, answer date, precision, hedged).
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from stiqa.dates import (
@@ -198,3 +200,27 @@ def test_spans_of_reported_dates():
     assert iso_span("FY2024") == ("2024-04-01", "2025-03-31")
     assert iso_span("2023-12-01") == ("2023-12-01", "2023-12-01")
     assert overlaps(iso_span("FY2023"), iso_span("2024-02")) and not overlaps(iso_span("FY2024"), iso_span("2024-03"))
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "expected"),
+    [
+        ("本年２月１４日に開催された", "2022-04-27", "2022-02-14"),
+        ("来月１２日に開催予定", "2023-04-12", "2023-05-12"),
+        ("先月３１日に公表", "2023-04-12", "2023-03-31"),
+        ("来月", "2023-12-05", "2024-01"),
+        ("昨年６月に閣議決定", "2022-02-14", "2021-06"),
+        ("本年度末まで", "2024-02-16", "FY2023"),
+        ("来年度から", "2024-07-24", "FY2025"),
+        ("８月２１日に", "2024-07-24", "2024-08-21"),
+    ],
+)
+def test_dates_relative_to_the_documents_own_date(text, reference, expected):
+    found = find_dates(unicodedata.normalize("NFKC", text), reference=reference)
+    assert [m.date for m in found] == [expected]
+    assert found[0].year_inferred
+
+
+def test_relative_dates_need_the_documents_date():
+    assert find_dates("本年2月14日") == []
+    assert find_dates("来月12日") == []

@@ -10,7 +10,6 @@ from stiqa.index import (
     IndexLoadError,
     build_index,
     current_build,
-    embedding_text,
     load_index,
     sentence_spans,
 )
@@ -79,7 +78,8 @@ def test_sentence_vectors_come_from_their_passage(small_settings, embedder):
 def test_sentence_spans_locate_each_sentence_in_the_embedded_text(small_settings, embedder):
     built = build(small_settings, embedder)
     for p in built.passages:
-        text = embedding_text(p)
+        text = built.embedding_text(p)
+        assert built.document(p.citation.doc).title in text
         assert [text[a:b] for a, b in sentence_spans(p, text)] == [s.text for s in p.sentences]
 
 

@@ -5,7 +5,7 @@ import pytest
 from stiqa.corpus import repair_document
 from stiqa.ingest import read_bytes
 from stiqa.normalize import Mapped, has_extraction_faults, map_chars
-from stiqa.segment import MAX_CHARS, Segmenter, page_passages
+from stiqa.segment import MAX_CHARS, Segmenter, document_passages, page_passages
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +64,28 @@ def test_ids_are_unique_and_name_the_page(passages):
 def test_a_heading_and_its_figure_share_a_passage(passages):
     # The 2030 targets sit under their heading; some passage holds both.
     assert any("2030年目標" in p.text and "1,000万人" in p.text for p in passages)
+
+
+def test_passages_carry_their_section_path_and_speaker():
+    from tests.test_corpus import MINUTES, _doc
+
+    turns = "".join(f"○{who}　" + "御意見を伺います。" * 12 + "\n" for who in ("佐藤幹事", "山田部会長", "鈴木委員"))
+    _, pages = _doc(MINUTES + turns)
+    passages = document_passages(pages, Segmenter())
+    first = {p.text.split(" ")[0]: p.citation.section for p in passages if p.text.startswith(("佐藤", "山田部会長 御", "鈴木"))}
+    # Each speaker's turn starts a passage, and the passage knows who speaks and under which heading.
+    assert first == {
+        "佐藤幹事": "第2 場 所 第一会議室 > 佐藤幹事",
+        "山田部会長": "第2 場 所 第一会議室 > 山田部会長",
+        "鈴木委員": "第2 場 所 第一会議室 > 鈴木委員",
+    }
+
+
+def test_a_heading_starts_a_passage():
+    from tests.test_corpus import _doc
+
+    body = "電子化の方法について検討する。" * 4
+    _, pages = _doc(f"第１ 総論\n{body}\n第２ 各論\n{body}\n")
+    passages = document_passages(pages, Segmenter())
+    assert [p.text.split("\n")[0] for p in passages if p.text.startswith("第")] == ["第1 総論", "第2 各論"]
+    assert {p.citation.section for p in passages} >= {"第1 総論", "第2 各論"}

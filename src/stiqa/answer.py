@@ -16,11 +16,12 @@ excerpt never exceeds 200 characters.
 
 Whether to answer at all is decided by :class:`Evidence`: the excerpt must
 hold the kind of answer the question asks for (a date for "いつ", a figure in
-the unit asked for "何人" or "いくら"), and an evidence score (how far the best
-passage stands out from the rest, plus how many of the question's words the
-top passages hold) must reach a threshold calibrated on answerable and
-unanswerable questions (``bench/calibrate.py`` measures the thresholds and
-their margins). A question with no Japanese words cannot match the text word
+the unit asked for "何人" or "いくら"), and an evidence score (how much closer
+the best passage comes to the question than ordinary policy text that stiqa
+ships, plus a little for how many of the question's words the top passages
+hold) must reach a threshold calibrated on answerable
+and unanswerable questions over the deck and the development corpus together
+(``bench/calibrate.py`` measures the thresholds and their margins). A question with no Japanese words cannot match the text word
 for word, so it has its own threshold.
 """
 
@@ -31,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .dates import answer_date, find_dates
-from .index import Index, embedding_text
+from .index import Index
 from .lexical import JapaneseTokenizer
 from .records import Answer, Hit
 from .retrieve import Query, Retrieved
@@ -41,7 +42,7 @@ SHORT_ANSWER = 40  # an excerpt shorter than this gets its neighbour sentence
 FOCUS_WEIGHT = 0.4
 KIND_WEIGHT = 0.03
 RANK_WEIGHT = 0.02
-COVERAGE_WEIGHT = 0.1  # weight of word coverage in the evidence score
+COVERAGE_WEIGHT = 0.05  # weight of word coverage in the evidence score
 HEADING_CHARS = 20
 
 
@@ -49,14 +50,22 @@ HEADING_CHARS = 20
 class Evidence:
     """What the decision to answer or abstain rests on."""
 
-    distinctiveness: float  # best passage cosine minus the DEPTH-th best (see retrieve)
+    distinctiveness: float  # best passage cosine minus the DEPTH-th best (see retrieve); reported only
     coverage: float  # IDF-weighted share of the question's words in the best of the top passages
     kind_found: bool  # the excerpt holds the kind of answer asked for (or none is asked)
     japanese: bool  # the question has Japanese text, so word coverage can count
+    top: float = 0.0  # the best passage's cosine similarity to the question
+    background: float = 0.0  # the question's mean cosine to text that only sounds like the documents
 
     @property
     def score(self) -> float:
-        return self.distinctiveness + COVERAGE_WEIGHT * self.coverage
+        """How much closer the best passage comes to the question than ordinary policy text
+        does (:attr:`stiqa.embed.Embedder.reference`), plus a little for the question's
+        words it holds. Nothing here depends on how many passages the corpus has (a rank-based
+        reference such as the 50th best cosine sits near the top of a large corpus) or on one
+        document; the reference also takes out how high a question's cosines run in general
+        (English questions over Japanese text score lower on everything)."""
+        return self.top - self.background + COVERAGE_WEIGHT * self.coverage
 
     def supports_answer(self, min_score: float, min_score_other: float) -> bool:
         threshold = min_score if self.japanese else min_score_other
@@ -86,7 +95,7 @@ class AnswerExtractor:
         df: Counter[str] = Counter()
         self.words: dict[str, frozenset[str]] = {}  # words of every sentence, title and passage
         for p in index.passages:
-            df.update(self.words_of(embedding_text(p)))
+            df.update(self.words_of(index.embedding_text(p)))
             self.words_of(p.citation.section)
             for s in p.sentences:
                 self.words_of(s.text)
@@ -112,7 +121,7 @@ class AnswerExtractor:
         japanese = q.japanese
         hits = retrieved.hits
         if not hits:
-            return None, Evidence(retrieved.distinctiveness, 0.0, False, japanese)
+            return None, Evidence(retrieved.distinctiveness, 0.0, False, japanese, retrieved.top, q.background)
         wanted = set(q.words)
         cands: list[_Candidate] = []
         for hit in hits[: self.top_passages]:
@@ -143,22 +152,24 @@ class AnswerExtractor:
         text = self._excerpt(best)
         kind_found = not (q.wants_date or q.wants_quantity) or q.finds_kind(text)
         cov = max(
-            self.weighted_share(wanted, self.words_of(embedding_text(h.passage)))
+            self.weighted_share(wanted, self.words_of(self.index.embedding_text(h.passage)))
             for h in hits[: self.top_passages]
         )
-        evidence = Evidence(retrieved.distinctiveness, cov, bool(kind_found), japanese)
-        date = self.date_in(text, wanted) if q.wants_date else None
+        evidence = Evidence(retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background)
+        document = self.index.document(passage.citation.doc)
+        date = self.date_in(text, wanted, document.date if document else None) if q.wants_date else None
         return Answer(text=text, passage_id=passage.id, date=date), evidence
 
-    def date_in(self, text: str, wanted: set[str]) -> str | None:
+    def date_in(self, text: str, wanted: set[str], reference: str | None = None) -> str | None:
         """The date of ``text`` that the question asks about, normalised ("2024-02", "FY2025").
 
-        Of several dates, the one whose own stretch of the line holds most of the question's
+        Dates relative to the document ("本年8月21日", "来月") are read from ``reference``,
+        the date the document gives for itself. Of several dates, the one whose own stretch of the line holds most of the question's
         words: the words before it ("…記念式典(2023年12月1日)") count fully, the words
         after it ("2023年7月27日 …設立") half, and neither reaches past a neighbouring date
         or a line break.
         """
-        mentions = find_dates(text)
+        mentions = find_dates(text, reference=reference)  # 本年, 来月: from the document's own date
         if not mentions:
             return None
 

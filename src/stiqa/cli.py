@@ -221,6 +221,43 @@ def ask(
     typer.echo(f"\n({result.took_ms:.1f} ms)", err=True)
 
 
+@app.command("eval")
+def eval_(
+    questions: Path = typer.Argument(..., help="Questions, one JSON object a line: id, question, answers ([] if the documents do not answer), optional lang, type, dates."),
+    url: Optional[str] = typer.Option(None, "--url", help="Ask a running service at this URL instead of loading stiqa here."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="STIQA_API_KEY", help="The service's API key, if it has one."),
+    k: int = typer.Option(10, "-k", "--k", help="Passages asked for per question (1-50)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary and the misses as JSON."),
+    misses: bool = typer.Option(False, "--misses", "-v", help="Print every question that missed, and how."),
+    corpus: Optional[Path] = CorpusOpt,
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = ModelOpt,
+) -> None:
+    """Measure stiqa on a question set: hit@1, hit@5, MRR, answer@1, abstention, date@1, citations
+    and latency (the figures of the shared harness)."""
+    from .evaluation import EvalError, HttpTarget, LocalTarget, evaluate, format_report, read_questions
+
+    if not 1 <= k <= 50:
+        raise _fail(f"-k must be between 1 and 50, not {k}", 2)
+    try:
+        rows = read_questions(questions)
+    except EvalError as e:
+        raise _fail(str(e), 2) from e
+    if url:
+        target = HttpTarget(url, api_key)
+        try:
+            target.ask("health check", 1)
+        except (OSError, ValueError) as e:
+            raise _fail(f"no stiqa service answers at {url}: {e}") from e
+    else:
+        target = LocalTarget(_assistant(_settings(corpus, index, model), build_if_missing=True))
+    report = evaluate(rows, target, k)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        typer.echo(format_report(report, misses))
+
+
 @app.command()
 def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind [default 127.0.0.1]."),

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from .dates import document_date
@@ -72,6 +74,7 @@ class RepairedPage:
     page: Page
     units: list[Unit]
     title_unit: int | None
+    titled: bool = False  # the page has a title of its own (a slide's, a section heading), not a stand-in
 
 
 def collapse_spaces(m: Mapped) -> Mapped:
@@ -133,7 +136,9 @@ def should_join(prev: Unit, nxt: Line, across_blank: bool = False) -> bool:
     if nxt.item or not text or prev.vertical != nxt.vertical:
         return False
     a, b = text[-1], nxt.text.text[0]
-    if a in TERMINAL or b in HEADING_OPEN:
+    if a in TERMINAL or b in HEADING_OPEN or heading_level(nxt.text.text) is not None:
+        return False
+    if PAGE_NUMBER.match(text) or PAGE_NUMBER.match(nxt.text.text):
         return False
     if a in "、，," or a in OPENING or b in "、。，．,." or b in CLOSING:
         return True
@@ -191,6 +196,8 @@ def layout_units(
                 units.append(Unit(line.text, line.item, b, line.vertical, len(line.text)))
     if units and units[-1].text.text.isdigit():  # a page number
         units.pop()
+    while units and DASHED_PAGE_NUMBER.match(units[0].text.text):  # "- 1 -" atop the page
+        units.pop(0)
     for u in units:
         u.text = fix_vertical_glyphs(u.text)  # again: a join can give a glyph its context
     return units
@@ -216,20 +223,120 @@ def repair_document(name: str, extracted: Extracted) -> tuple[Document, list[Rep
         hidden = bytearray(len(extracted.text))
         for a, b in extracted.hidden:
             hidden[a:b] = b"\1" * (b - a)
-    for part in extracted.parts:
-        units = layout_units(lines_of(extracted.text, part.start, part.end), extracted.wrapped, hidden)
+    page_lines = [lines_of(extracted.text, part.start, part.end) for part in extracted.parts]
+    furniture = running_lines(page_lines) if extracted.wrapped else set()
+    for part, lines in zip(extracted.parts, page_lines):
+        lines = [(raw, base) for raw, base in lines if line_key(raw) not in furniture]
+        units = layout_units(lines, extracted.wrapped, hidden)
         if not units:
             continue
         title_at, title = find_title(units) if extracted.wrapped else (None, "")
-        title = part.title or title or next((u.text.text for u in units if len(u.text) <= 60), f"{name} p.{part.number}")
+        titled = bool(part.title or title)
+        title = part.title or title or next(
+            (u.text.text for u in units if len(u.text) <= 60 and not PAGE_NUMBER.match(u.text.text)), f"{name} p.{part.number}"
+        )
         page_text = Mapped.join([u.text for u in units], "\n")
         start, end = page_text.span()
         page = Page(doc=name, number=part.number, title=title, text=page_text.text, start=start, end=end)
-        repaired.append(RepairedPage(page, units, title_at))
+        repaired.append(RepairedPage(page, units, title_at, titled))
     sha = hashlib.sha256(extracted.text.encode("utf-8")).hexdigest()
-    doc_title = extracted.title or (repaired[0].page.title if repaired else name)
+    # A PDF's own Title is often its author's file name; its first lines say what it is.
+    lines = unspaced(document_title(repaired[0].units)) if repaired else ""
+    first = (lines or extracted.title) if extracted.format == "pdf" else (extracted.title or lines)
+    doc_title = first or (repaired[0].page.title if repaired else name)
     document = Document(
         name, doc_title, [r.page for r in repaired], sha, extracted.format, extracted.page_count,
         document_date(extracted.text),
     )
     return document, repaired
+
+
+# Headings by the numbering Japanese documents use, with their depth in the outline (the
+# text is NFKC already: ASCII digits and brackets). Circled numbers (①) are list items.
+HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(r"^第\d+[部編]")),
+    (2, re.compile(r"^第\d+章")),
+    (3, re.compile(r"^第\d+節")),
+    (3, re.compile(r"^第\d+(?![\d条回号項])\s*\S")),
+    (4, re.compile(r"^第\d+条")),
+    (4, re.compile(r"^【[^】]+】")),
+    (5, re.compile(r"^\d{1,2}(?:\s+|\.(?!\d)\s*)\S")),
+    (6, re.compile(r"^(?:\(\d{1,2}\)|[\u2474-\u2487])")),
+    (7, re.compile(r"^[アイウエオカキクケコサシスセソタチツテト]\s")),
+)
+HEADING_MAX_CHARS = 50
+# Who speaks in minutes: "○藤田部会長 それでは…" (the ○ is dropped as a bullet), by the
+# role that Japanese minutes write after a speaker's name.
+SPEAKER = re.compile(
+    r"^(\S{0,12}?(?:委員長|副委員長|委員|幹事長|幹事|部会長|分科会長|会長|座長|議長|関係官|参考人"
+    r"|大臣|副大臣|政務官|局長|部長|課長|室長|審議官|参事官|事務局長|事務局))\s"
+)
+_LEADERS = re.compile(r"(?:\.|…|・|‥){4,}")
+_LETTER_SPACED = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff]) (?=[\u3040-\u30ff\u3400-\u9fff](?: |$))")
+DASHED_PAGE_NUMBER = re.compile(r"^[-‐−–—]\s*\d{1,4}\s*[-‐−–—]$")
+PAGE_NUMBER = re.compile(r"^[-‐−–—\s]*\d{1,4}[-‐−–—\s]*$")
+TITLE_LINES = 3
+TITLE_LINE_CHARS = 40
+
+
+def heading_level(text: str) -> int | None:
+    """The outline depth of a heading line ("第1部" 1 … "ア" 7); None for body text and for
+    the lines of a table of contents ("第1 総論 ....... 3")."""
+    if len(text) > HEADING_MAX_CHARS or text.endswith("。") or not any(c.isalpha() for c in text):
+        return None
+    if _LEADERS.search(text):
+        return None
+    return next((level for level, pattern in HEADINGS if pattern.match(text)), None)
+
+
+def speaker_of(unit: Unit) -> str | None:
+    """The speaker a line of minutes starts with ("藤田部会長"), if it starts a turn."""
+    m = SPEAKER.match(unit.text.text) if unit.item else None
+    return m.group(1) if m else None
+
+
+def document_title(units: list[Unit]) -> str:
+    """A document's title from its first lines: the short lines before the first heading,
+    list item or sentence ("法制審議会 商法(船荷証券等関係)部会 第4回会議 議事録"); page
+    numbers are skipped."""
+    lines: list[str] = []
+    for u in units:
+        t = u.text.text
+        if PAGE_NUMBER.match(t):
+            continue
+        if (lines and heading_level(t) is not None) or u.item or len(t) > TITLE_LINE_CHARS or t.endswith("。"):
+            break
+        lines.append(t)
+        if len(lines) == TITLE_LINES:
+            break
+    return " ".join(lines)
+
+
+EDGE_LINES = 3  # lines at the top and at the bottom of a page where running heads and feet sit
+RUNNING_SHARE = 0.4  # share of pages a line must recur on to be a running head or foot
+RUNNING_MIN_PAGES = 3
+
+
+def line_key(raw: str) -> str:
+    """A line as running heads and feet are compared: NFKC, without digits or white space
+    (the page number changes from page to page; "第1部 …変革4" and "…変革6" are one head)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", raw) if not (c.isdigit() or c.isspace()))
+
+
+def running_lines(pages: list[list[tuple[str, int]]]) -> set[str]:
+    """The keys (:func:`line_key`) of running heads and feet: lines at a page's top or bottom
+    that recur on many of the document's pages. Found by repetition, so they hold for any
+    document; a document of fewer than three pages has none."""
+    if len(pages) < RUNNING_MIN_PAGES:
+        return set()
+    seen: Counter[str] = Counter()
+    for lines in pages:
+        body = [raw for raw, _ in lines if raw.strip()]
+        seen.update({line_key(raw) for raw in body[:EDGE_LINES] + body[-EDGE_LINES:]})
+    need = max(RUNNING_MIN_PAGES, RUNNING_SHARE * len(pages))
+    return {key for key, n in seen.items() if key and n >= need}
+
+
+def unspaced(text: str) -> str:
+    """A letter-spaced heading closed up ("法 制 審 議 会 令" -> "法制審議会令"); other text as it is."""
+    return _LETTER_SPACED.sub("", text) if len(_LETTER_SPACED.findall(text)) >= 2 else text

@@ -69,13 +69,17 @@ _NUM = r"\d{1,2}|[一二三四五六七八九]?十[一二三四五六七八九]?
 _KANJI_NUMBER = re.compile(r"[一二三四五六七八九]?十[一二三四五六七八九]?|[〇一二三四五六七八九]{1,4}")
 _RANGE_MARK = re.compile(rf"{_S}[〜~\-–—]{_S}")
 
-_START = re.compile(r"令和|平成|昭和|大正|明治|FY|[RHS](?=\d)|[同翌](?=[ \t]?年)|\d")
+_START = re.compile(r"令和|平成|昭和|大正|明治|FY|[RHS](?=\d)|[同翌本今昨前来](?=[ \t]?年)|[今先来前翌](?=月)|\d")
 _ERA_YEAR = re.compile(rf"(?P<era>令和|平成|昭和|大正|明治){_S}(?P<n>元|{_NUM})")
 _LETTER_YEAR = re.compile(r"(?P<era>[RHS])(?P<n>\d{1,2})(?=[ \t]?年)")
 _FISCAL_FY = re.compile(r"FY[ \t]?(?P<n>\d{4})(?!\d)(?:[ \t]?年度)?")
 _WEST_YEAR = re.compile(r"(?P<n>(?:1[89]|2[01])\d{2})(?!\d)")
 _SHORT_YEAR = re.compile(r"(?P<n>\d{1,2})(?!\d)(?=[ \t]?年)")
-_RELATIVE_YEAR = re.compile(r"(?P<rel>[同翌])")
+_RELATIVE_YEAR = re.compile(r"(?P<rel>[同翌本今昨前来])")
+_RELATIVE_MONTH = re.compile(r"(?P<rel>[今先来前翌])月")
+# Years and months counted from the text's own date (a meeting's, a notice's): 本年, 昨年度, 来月.
+YEAR_OFFSET = {"本": 0, "今": 0, "昨": -1, "前": -1, "来": 1}
+MONTH_OFFSET = {"今": 0, "先": -1, "前": -1, "来": 1, "翌": 1}
 _YEAR_UNIT = re.compile(rf"{_S}(?P<unit>年度|年)(?![代間齢])")
 _MONTH = re.compile(rf"{_S}(?P<n>{_NUM}){_S}月(?!間)")
 _DAY = re.compile(rf"{_S}(?P<n>{_NUM}){_S}日")
@@ -166,22 +170,34 @@ def answer_date(mention: DateMention) -> str:
     return mention.date
 
 
-def find_dates(text: str, context_year: int | None = None) -> list[DateMention]:
+def find_dates(text: str, context_year: int | None = None, reference: str | None = None) -> list[DateMention]:
     """Every date expression in ``text`` (NFKC-normalised), in order of position.
 
     ``context_year`` dates months and days written without a year ("6/1 着任", "3月中")
     when no year was written before them in ``text``; without either they are skipped.
+    ``reference`` is the date the text gives for itself (ISO 8601, as :func:`document_date`
+    finds it: the day of the meeting its minutes record): it dates 本年, 昨年度, 来月 and
+    the like, and is the ``context_year`` when none is given.
     """
+    ref = _reference(reference)
+    if context_year is None and ref is not None:
+        context_year = ref[0]
     mentions: list[DateMention] = []
     carry: tuple[int, bool] | None = None  # the year last written, and whether it was a 年度
     for expr in _expressions(text):
-        if not _resolve(expr, carry, context_year):
+        if not _resolve(expr, carry, context_year, ref):
             continue
         mentions.append(_mention(text, expr))
         if expr.first.year_written or expr.first.relative:
             last = expr.last or expr.first
             carry = (last.year, last.fiscal)  # type: ignore[assignment]
     return mentions
+
+
+def _reference(date: str | None) -> tuple[int, int] | None:
+    """The year and month of an ISO date ("2023-04-12" -> (2023, 4)); None without a month."""
+    m = re.match(r"(\d{4})-(\d{2})", date or "")
+    return (int(m[1]), int(m[2])) if m else None
 
 
 # Words that introduce the date a document gives for itself: a meeting's 日時, a
@@ -221,7 +237,8 @@ class _Point:
     day: int | None = None
     season: str | None = None
     era: str | None = None  # era name, so that 令和4〜6年度 can read the 6
-    relative: str | None = None  # 同 or 翌: the year is the one last written (+1)
+    relative: str | None = None  # 同 or 翌: the year last written (+1); 本, 昨, 来 …: the text's own year
+    relative_month: str | None = None  # 今, 先, 来 …: a month counted from the text's own date
     bare: int | None = None  # a number whose unit comes after a range mark: the 2014 of 2014〜2018年度
     bare_levels: tuple[str, ...] = ()
     year_written: bool = False
@@ -230,7 +247,7 @@ class _Point:
     def top_level(self) -> str | None:
         if self.year is not None or self.relative:
             return "year"
-        if self.month is not None:
+        if self.month is not None or self.relative_month:
             return "month"
         if self.day is not None:
             return "day"
@@ -332,6 +349,14 @@ def _parse_point(text: str, pos: int, left: _Point | None = None) -> _Point | No
         season = _SEASON.match(text, at)
         if season:
             p.season, p.end = season.group(), season.end()
+            return p
+    if at is None:
+        rel_month = _RELATIVE_MONTH.match(text, pos)
+        if rel_month:
+            p.relative_month, p.end = rel_month["rel"], rel_month.end()
+            day = _DAY.match(text, p.end)
+            if day and day["n"].isascii() and 1 <= int(day["n"]) <= 31:
+                p.day, p.end = int(day["n"]), day.end()
             return p
     month = _MONTH.match(text, at if at is not None else pos)
     if month and (kanji_ok or month["n"].isascii()) and 1 <= _number(month["n"]) <= 12:
@@ -507,16 +532,18 @@ def _clause_after(text: str, start: int, end: int) -> str:
 # --------------------------------------------------------------------------- resolving
 
 
-def _resolve(expr: _Expr, carry: tuple[int, bool] | None, context_year: int | None) -> bool:
+def _resolve(
+    expr: _Expr, carry: tuple[int, bool] | None, context_year: int | None, ref: tuple[int, int] | None = None
+) -> bool:
     """Fill in years that were not written; False if the expression cannot be dated."""
     first, last = expr.first, expr.last
     if first.year is None:
-        first.year = _unwritten_year(first, carry, context_year)
+        first.year = _unwritten_year(first, carry, context_year, ref)
         if first.year is None:
             return False
     if last is not None:
-        if last.relative:
-            last.year = _unwritten_year(last, carry, context_year)
+        if last.relative or last.relative_month:
+            last.year = _unwritten_year(last, carry, context_year, ref)
         if last.year_from_left or last.year is None:
             last.year = first.year
             if _key(last) < _key(first):  # 11〜2月, 2023年12月〜1月: the end is in the next year
@@ -531,11 +558,25 @@ def _day_exists(p: _Point) -> bool:
     return p.day <= calendar.monthrange(p.year, p.month)[1]
 
 
-def _unwritten_year(p: _Point, carry: tuple[int, bool] | None, context_year: int | None) -> int | None:
+def _unwritten_year(
+    p: _Point, carry: tuple[int, bool] | None, context_year: int | None, ref: tuple[int, int] | None = None
+) -> int | None:
+    if p.relative_month:
+        if ref is None:
+            return None
+        months = ref[0] * 12 + ref[1] - 1 + MONTH_OFFSET[p.relative_month]
+        p.month = months % 12 + 1
+        return months // 12
+    if p.relative in YEAR_OFFSET and not (p.relative == "前" and carry is not None):
+        if ref is None:
+            return None
+        year, month = ref
+        # 本年度 in a text of 2024-02 is FY2023: fiscal years start in April.
+        return (year - (1 if p.fiscal and month < 4 else 0)) + YEAR_OFFSET[p.relative]
     if p.relative:
         if carry is None:
             return None
-        return carry[0] + (1 if p.relative == "翌" else 0)
+        return carry[0] + {"翌": 1, "前": -1}.get(p.relative, 0)
     if carry is not None:
         year, fiscal = carry
         # After 2023年度, "3月" is March of that fiscal year: 2024-03.

@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,6 +85,15 @@ class Embedder:
     @property
     def dim(self) -> int:
         return int(self.model.get_embedding_dimension())
+
+    @cached_property
+    def reference(self) -> np.ndarray:
+        """Passage vectors of ordinary Japanese council and policy lines that stiqa ships
+        (``model/calibration.txt``, from no corpus): how close a question comes to text that
+        merely sounds like the documents (see :class:`stiqa.answer.Evidence`). Embedded once
+        per model and process."""
+        text = resources.files("stiqa.model").joinpath("calibration.txt").read_text(encoding="utf-8")
+        return self.passages([line for line in text.splitlines() if line.strip()])
 
     def queries(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors for questions."""

@@ -37,7 +37,7 @@ from .embed import Embedder
 from .lexical import JapaneseTokenizer, LexicalIndex
 from .normalize import NORMALIZATION_VERSION
 from .records import Document, Page, Passage
-from .segment import Segmenter, page_passages
+from .segment import Segmenter, document_passages
 from .vectors import build_vector_index, read_vector_index, write_vector_index
 
 INDEX_FORMAT = 3  # 3: documents of every format, by path under corpus/, and the unreadable ones named
@@ -117,10 +117,18 @@ class Index:
         document = self.document(doc)
         return next((p for p in document.pages if p.number == number), None) if document else None
 
+    def embedding_text(self, p: Passage) -> str:
+        """What ``p`` was embedded and BM25-indexed as (see :func:`embedding_text`)."""
+        document = self.document(p.citation.doc)
+        return embedding_text(p, document.title if document else "")
 
-def embedding_text(p: Passage) -> str:
-    """What a passage is embedded and BM25-indexed as: its section title gives context."""
-    return f"{p.citation.section}\n{p.text}"
+
+def embedding_text(p: Passage, title: str) -> str:
+    """What a passage is embedded and BM25-indexed as: its document's title and its section
+    path give it context, so that a question naming the document ("第4回会議",
+    「モデル就業規則」) or the section finds it."""
+    header = "\n".join(dict.fromkeys(x for x in (title, p.citation.section) if x))
+    return f"{header}\n{p.text}" if header else p.text
 
 
 Entry = tuple[str, tuple[tuple[int, int], ...]]  # a passage's embedding text and its sentences' spans in it
@@ -128,7 +136,7 @@ Entry = tuple[str, tuple[tuple[int, int], ...]]  # a passage's embedding text an
 
 def sentence_spans(p: Passage, text: str) -> tuple[tuple[int, int], ...]:
     """Where each of the passage's sentences lies in ``text``, its :func:`embedding_text`."""
-    at = len(p.citation.section) + 1
+    at = len(text) - len(p.text)
     spans = []
     for s in p.sentences:
         start = text.find(s.text, at)
@@ -194,8 +202,7 @@ def read_corpus(corpus_dir: Path, previous: Corpus | None = None) -> Corpus:
             continue
         corpus.documents.append(doc)
         corpus.texts[name] = extracted.text
-        for page in pages:
-            corpus.passages.extend(page_passages(page, seg))
+        corpus.passages.extend(document_passages(pages, seg))
     if not corpus.documents:
         raise FileNotFoundError(f"corpus folder {corpus_dir} holds no readable document ({len(files)} skipped)")
     return corpus
@@ -266,7 +273,8 @@ def _build_index(
     say(f"{len(documents)} documents ({len(corpus.skipped)} skipped), {len(passages)} passages, "
         f"read in {time.perf_counter() - t0:.1f} s")
 
-    texts = [embedding_text(p) for p in passages]
+    titles = {d.name: d.title for d in documents}
+    texts = [embedding_text(p, titles[p.citation.doc]) for p in passages]
     entries: list[Entry] = [(t, sentence_spans(p, t)) for p, t in zip(passages, texts)]
     sentences = [s.text for p in passages for s in p.sentences]
     # One model run per distinct passage, which gives its sentences' vectors too,

@@ -13,8 +13,9 @@ that share most of their text only the better ranked one is returned.
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +37,18 @@ MAX_OVERLAP = 0.5  # share of the shorter passage two results may have in common
 # ms at 256 characters, 800 ms at 1,000), all of it on the one model thread other requests
 # wait for. The lexical side still reads the whole question.
 MAX_EMBED_CHARS = 256
+TITLE_PRIOR = 0.03  # cosine bonus for a passage of a document whose title the question names
+# What names one document among its siblings: the meeting, part or paper number in a title
+# ("第9回会議", "部会資料 7") and in a question ("第９回会議の開催予定日は？", "the 8th meeting").
+_DESIGNATOR = re.compile(r"第(\d+)\s*([回部章節号])|資料\s*(\d+)")
+_ENGLISH_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\s+(meeting|session)", re.IGNORECASE)
+
+
+def designators(text: str) -> frozenset[str]:
+    """The numbered names in ``text`` (NFKC): {"第9回", "資料7"}; English "8th meeting" is 第8回."""
+    found = {f"第{m[1]}{m[2]}" if m[1] else f"資料{m[3]}" for m in _DESIGNATOR.finditer(text)}
+    found.update(f"第{m[1]}回" for m in _ENGLISH_ORDINAL.finditer(text))
+    return frozenset(found)
 
 
 @dataclass
@@ -44,6 +57,7 @@ class Retrieved:
     # How far the best passage stands out: its cosine minus the DEPTH-th best one's.
     # Off-topic questions score every passage about the same.
     distinctiveness: float
+    top: float = 0.0  # the best passage's cosine similarity to the question
 
 
 @dataclass
@@ -59,6 +73,8 @@ class Query:
     wants_quantity: bool = False
     unit: str | None = None  # the unit a "how many" question names
     span: tuple[str, str] | None = None  # the time a question is about ("2024年度の…")
+    names: frozenset[str] = field(default_factory=frozenset)  # numbered names it gives (see designators)
+    background: float = 0.0  # mean cosine to the reference lines (see Embedder.reference)
 
     def finds_kind(self, text: str) -> bool:
         """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
@@ -70,6 +86,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.tokenizer = tokenizer
+        self.reference = embedder.reference
         self.dated = np.array([has_date(p.text) for p in index.passages], dtype=bool)
         self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
         self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
@@ -78,6 +95,8 @@ class Retriever:
         for row, doc in enumerate(self.docs):
             rows.setdefault(doc, []).append(row)
         self.rows_of_doc = {d: np.asarray(r, dtype=np.int64) for d, r in rows.items()}
+        self.doc_names = {d.name: designators(d.title) for d in index.documents}
+        self.title_names = [self.doc_names.get(doc, frozenset()) for doc in self.docs]
         self.date_spans = [
             [mention_span(m) for s in p.sentences for m in find_dates(s.text)] for p in index.passages
         ]
@@ -103,7 +122,10 @@ class Retriever:
         embed_ms = (time.perf_counter() - t1) * 1000
         for tm in timings:
             tm["embed_ms"] = embed_ms
-        return [Query(text, vector, *rest) for text, vector, rest in zip(texts, vectors, analysed)]
+        queries = [Query(text, vector, *rest) for text, vector, rest in zip(texts, vectors, analysed)]
+        for q in queries:
+            q.background = float((self.reference @ q.vector).mean())
+        return queries
 
     def _analyse(self, text: str) -> tuple:
         """The Query fields after text and vector: words, language and what kind of answer is asked for."""
@@ -116,7 +138,7 @@ class Retriever:
         when = wants_date(text)
         spans = [] if when else [mention_span(m) for m in find_dates(text)]
         span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
-        return words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span
+        return words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span, designators(text)
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
         """The passage rows of ``docs`` (None: every passage)."""
@@ -124,6 +146,16 @@ class Retriever:
             return None
         found = [self.rows_of_doc[d] for d in docs if d in self.rows_of_doc]
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def named_rows(self, q: Query, rows: np.ndarray | None) -> np.ndarray | None:
+        """The rows of the documents whose titles give a name the question gives (among ``rows``)."""
+        if not q.names:
+            return None
+        docs = {d for d, names in self.doc_names.items() if q.names & names}
+        found = self.rows(frozenset(docs))
+        if rows is not None:
+            found = np.intersect1d(found, rows)
+        return found if len(found) else None
 
     def dense(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Passages by cosine similarity, best first (among ``rows`` if given)."""
@@ -137,7 +169,8 @@ class Retriever:
         fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i])
         if q.span is not None:
             fits += any(overlaps(q.span, s) for s in self.date_spans[i])
-        return KIND_PRIOR * fits
+        named = bool(q.names & self.title_names[i])
+        return KIND_PRIOR * fits + TITLE_PRIOR * named
 
     def distinct(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """The best ``k`` of ``ranked`` with no two sharing most of their text."""
@@ -175,6 +208,10 @@ class Retriever:
         rows = self.rows(docs)
         t0 = time.perf_counter()
         dense = self.dense(q, depth, rows)
+        named = self.named_rows(q, rows)
+        if named is not None:  # the documents the question names compete even if the model ranks them low
+            seen = {i for i, _ in dense}
+            dense = sorted(dense + [h for h in self.dense(q, depth, named) if h[0] not in seen], key=lambda h: -h[1])
         t1 = time.perf_counter()
         lexical = self.lexical(q, depth, rows) if mode != "dense" else []
         t2 = time.perf_counter()
@@ -197,7 +234,7 @@ class Retriever:
         ]
         timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
         spread = dense[0][1] - dense[min(DEPTH, len(dense)) - 1][1] if dense else 0.0
-        return Retrieved(hits, spread)
+        return Retrieved(hits, spread, dense[0][1] if dense else 0.0)
 
 
 def fuse(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pysbd
 
-from .corpus import RepairedPage
+from .corpus import RepairedPage, Unit, heading_level, speaker_of, unspaced
 from .normalize import Mapped
 from .records import Citation, Passage, Sentence
 
@@ -29,12 +29,50 @@ TAIL_CHARS = 20  # a page's last passage shorter than this joins the one before
 _SOFT_BREAK = re.compile(r"[、,，;；:：]")
 
 
+SECTION_LEVELS = 2  # the deepest headings a section path names
+SECTION_CHARS = 80
+
+
 @dataclass
 class _Piece:
     text: Mapped
     unit: int
     block: int
     after_gap: bool = False  # something was left out just before (the title)
+    section: str = ""  # the outline at this piece: headings above it, and who speaks
+    opens: bool = False  # starts a heading or a speaker's turn
+    heading: bool = False
+
+
+class Outline:
+    """Where a document has got to: the headings above the current line, by level, and in
+    minutes who is speaking. Carried across pages, since sections run over page breaks."""
+
+    def __init__(self) -> None:
+        self.headings: dict[int, str] = {}
+        self.speaker: str | None = None
+
+    def read(self, unit: Unit) -> tuple[bool, bool]:
+        """Take in one unit; whether it opens a section or a turn, and whether it is a heading."""
+        text = unit.text.text
+        level = heading_level(text)
+        if level is not None:
+            self.headings = {k: v for k, v in self.headings.items() if k < level}
+            self.headings[level] = unspaced(text)
+            self.speaker = None
+            return True, True
+        speaker = speaker_of(unit)
+        if speaker is not None:
+            self.speaker = speaker
+            return True, False
+        return False, False
+
+    def path(self) -> str:
+        """The section path: the deepest headings, then the speaker ("第4 議事 > 藤田部会長")."""
+        parts = [self.headings[k] for k in sorted(self.headings)][-SECTION_LEVELS:]
+        if self.speaker:
+            parts.append(self.speaker)
+        return " > ".join(parts)[:SECTION_CHARS]
 
 
 class Segmenter:
@@ -72,16 +110,17 @@ class Segmenter:
         return [s.slice(0, cut).strip()] + self._fit(s.slice(cut, len(s)).strip())
 
 
-def _pieces(page: RepairedPage, seg: Segmenter) -> list[_Piece]:
+def _pieces(page: RepairedPage, seg: Segmenter, outline: Outline) -> list[_Piece]:
     out: list[_Piece] = []
     gap = False
     for i, unit in enumerate(page.units):
         if i == page.title_unit:
             gap = True
             continue
+        opens, heading = outline.read(unit)
         for s in seg.sentences(unit.text):
-            out.append(_Piece(s, i, unit.block, gap))
-            gap = False
+            out.append(_Piece(s, i, unit.block, gap, outline.path(), opens, heading))
+            gap = opens = False
     return out
 
 
@@ -94,17 +133,25 @@ def _join(pieces: list[_Piece]) -> Mapped:
     return Mapped.join(parts)
 
 
+def document_passages(pages: list[RepairedPage], seg: Segmenter) -> list[Passage]:
+    """A document's passages, page by page, each with the section path it lies in."""
+    outline = Outline()
+    return [p for page in pages for p in page_passages(page, seg, outline=outline)]
+
+
 def page_passages(
     page: RepairedPage,
     seg: Segmenter,
     target: int = TARGET_CHARS,
     min_chars: int = MIN_CHARS,
+    outline: Outline | None = None,
 ) -> list[Passage]:
-    """Pack one page's sentences into passages (see module docstring)."""
+    """Pack one page's sentences into passages (see module docstring). A passage starts at
+    a heading, and at a new speaker's turn once it holds enough text to stand alone."""
     groups: list[list[_Piece]] = []
     cur: list[_Piece] = []
     size = 0
-    for p in _pieces(page, seg):
+    for p in _pieces(page, seg, outline or Outline()):
         if cur:
             new_block = p.block != cur[-1].block
             if (
@@ -112,6 +159,8 @@ def page_passages(
                 or size + 1 + len(p.text) > seg.max_chars
                 or size >= target
                 or (new_block and size >= min_chars)
+                or (p.heading and not all(c.heading for c in cur))
+                or (p.opens and size >= min_chars)
             ):
                 groups.append(cur)
                 cur, size = [], 0
@@ -135,11 +184,12 @@ def page_passages(
     for n, group in enumerate(windows, start=1):
         text = _join(group)
         start, end = text.span()
+        section = page.page.title if page.titled else (group[0].section or page.page.title)
         passages.append(
             Passage(
                 id=f"{page.page.doc}-p{page.page.number:02d}-{n:02d}",  # the document id keeps ids unique
                 text=text.text,
-                citation=Citation(page.page.doc, page.page.number, page.page.title, start, end),
+                citation=Citation(page.page.doc, page.page.number, section, start, end),
                 sentences=[Sentence(p.text.text, *p.text.span()) for p in group],
             )
         )
