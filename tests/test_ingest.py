@@ -274,3 +274,24 @@ def test_a_file_over_the_size_limit_is_refused_without_being_read(tmp_path):
     with pytest.raises(ReadError, match="over the limit of 1,000"):
         read_file(big, max_bytes=1000)
     assert read_file(big).format == "text"
+
+
+def test_furigana_and_footnote_markers_are_small_runs_between_ordinary_text():
+    from stiqa.ingest.pdf import small_runs
+
+    body = "人工知能とビッグデータ技術の全体を"
+    text = f"{body}俯瞰図ふかんずで示す1。\n注 小さな注記"
+    sizes = [10.0] * (len(body) + 3) + [5.0] * 4 + [10.0] * 3 + [5.0] + [10.0, 0.0] + [5.0] * 7
+    runs = small_runs(text, sizes)
+    assert [text[a:b] for a, b in runs] == ["ふかんず", "1"]  # the note, small as a whole, stays
+
+
+def test_furigana_in_a_real_pdf_is_hidden_from_passages():
+    pdf = DEV_CORPUS / "whitepaper" / "mext-sti-whitepaper-r6-ch1.pdf"
+    if not pdf.exists():
+        pytest.skip(f"no development corpus at {DEV_CORPUS}")
+    extracted = read_file(pdf)
+    assert "ふかんず" in [extracted.text[a:b] for a, b in extracted.hidden]
+    _, pages = repair_document(pdf.name, extracted)
+    text = "\n".join(u.text.text for p in pages for u in p.units)
+    assert "俯瞰図" in text and "俯瞰図ふかんず" not in text

@@ -31,8 +31,10 @@ OPENING = frozenset("(（「『【〔[〈《")
 CLOSING = frozenset(")）」』】〕]〉》")
 PARTICLES = frozenset("のをがはにでとやてへもしる")  # a phrase cannot end on these
 HEADING_OPEN = frozenset("【<＜〈《■")  # a line that starts with one of these is a heading
-_TITLE = re.compile(r"^(?:\d{1,2}\.\s*\S|第\d+章)")
+_TITLE = re.compile(r"^(?:\d{1,2}\.\s*\S|第\d+章(?:\s|$))")
+TITLE_MAX_CHARS = 60  # longer, it is a paragraph that starts with a number ("1. This Law applies…")
 _REFERENCE = "(参考)"
+UNITS = frozenset("年月日度%人件回号条歳時分円万億兆倍台名社校")  # what follows a number
 WRAP_WIDTH = 15  # a line at least this long that ends mid-phrase was wrapped
 ITEM_WRAP_WIDTH = 8  # the same inside a list item
 # A line that starts a list item without a bullet glyph: "①", "1. ", "6/1 ", "2023年4月 ", "3月中".
@@ -156,6 +158,8 @@ def should_join(prev: Unit, nxt: Line, across_blank: bool = False) -> bool:
         return False
     if is_katakana(a) and is_katakana(b):
         return True
+    if a.isdigit() and b in UNITS:  # a number and its unit: 令和4 | 年)11月
+        return True
     width = ITEM_WRAP_WIDTH if prev.item else WRAP_WIDTH
     return prev.last_len >= width and not (is_ascii_alnum(a) and not is_ascii_alnum(b))
 
@@ -204,9 +208,12 @@ def layout_units(
 
 
 def find_title(units: list[Unit], search: int = 8) -> tuple[int | None, str]:
-    """The slide title: a numbered heading or a "(参考)" reference heading."""
+    """The slide title: a numbered heading or a "(参考)" reference heading. The title unit
+    is left out of the page's passages, so a long unit (a paragraph) never is one."""
     for i, u in enumerate(units[:search]):
         t = u.text.text
+        if len(t) > TITLE_MAX_CHARS or t.endswith("。"):
+            continue
         if _REFERENCE in t:
             return i, t[t.index(_REFERENCE):].strip()
         if _TITLE.match(t):

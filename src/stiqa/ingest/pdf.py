@@ -11,6 +11,8 @@ serialises every call into it, closing included.
 from __future__ import annotations
 
 import io
+import re
+import statistics
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,38 +40,82 @@ class PdfReader(Reader):
                     raise ReadError("the PDF is encrypted (it needs a password)") from e
                 raise ReadError(f"not a readable PDF ({e})") from e
             try:
-                texts = [_page_text(pdf, i) for i in range(len(pdf))]
+                pages = [_page_text(pdf, i) for i in range(len(pdf))]
                 meta = pdf.get_metadata_dict(skip_empty=True)
             finally:
                 pdf.close()
+        texts = [text for text, _ in pages]
         if not texts:
             raise ReadError("the PDF has no pages")
         if not any(t.strip() for t in texts):
             raise ReadError(f"no text layer on any of its {len(texts)} pages (a scan? stiqa does not read images)")
         parts: list[Part] = []
+        hidden: list[tuple[int, int]] = []
         pos = 0
-        for number, page in enumerate(texts, start=1):
+        for number, (page, small) in enumerate(pages, start=1):
             if page.strip():
                 parts.append(Part(number, pos, pos + len(page)))
+            hidden.extend((pos + a, pos + b) for a, b in small)
             pos += len(page) + 1
         title = " ".join(meta.get("Title", "").split())
-        return Extracted("\f".join(texts), self.format, parts, title=title, page_count=len(texts), wrapped=True)
+        return Extracted(
+            "\f".join(texts), self.format, parts, title=title, page_count=len(texts), wrapped=True, hidden=hidden
+        )
 
 
-def _page_text(pdf, index: int) -> str:
+def _page_text(pdf, index: int) -> tuple[str, list[tuple[int, int]]]:
     """The page's text in PDFium's order, one character per character of the page's text layer
     (so an offset into it is PDFium's character index, which its boxes use): line ends as
-    PDFium writes them ("\r\n"), the hyphen it marks as U+FFFE at a line's end made "-"."""
+    PDFium writes them ("\r\n"), the hyphen it marks as U+FFFE at a line's end made "-".
+    With it, the spans of furigana and footnote markers (see :func:`small_runs`)."""
+    import pypdfium2.raw as pdfium_c
+
     page = pdf[index]
     try:
         textpage = page.get_textpage()
         try:
             text = textpage.get_text_range()
+            sizes = [pdfium_c.FPDFText_GetFontSize(textpage.raw, i) for i in range(len(text))]
         finally:
             textpage.close()
     finally:
         page.close()
-    return text.replace("\ufffe", "-").replace("\f", "\n")
+    return text.replace("\ufffe", "-").replace("\f", "\n"), small_runs(text, sizes)
+
+
+SMALL_GLYPHS = 0.7  # of the page's median font size: furigana and superscripts are about half
+MAX_SMALL_RUN = 8
+_KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]+")
+_MARKER = re.compile(r"[0-9*※†‡]+|[\uff10-\uff19]+")
+
+
+def small_runs(text: str, sizes: list[float]) -> list[tuple[int, int]]:
+    """Furigana (ふかんず over 俯瞰図) and footnote markers (…とともに¹、): short runs of kana, or
+    of digits and marks, in glyphs much smaller than the page's text, between characters of
+    ordinary size. A note set small as a whole is not a run between ordinary characters, so
+    it stays."""
+    body = [s for c, s in zip(text, sizes) if not c.isspace() and s > 0]
+    if not body:
+        return []
+    limit = SMALL_GLYPHS * statistics.median(body)
+    small = [0 < s < limit and not c.isspace() for c, s in zip(text, sizes)]
+    runs = []
+    i = 0
+    while i < len(text):
+        if not small[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(text) and small[j]:
+            j += 1
+        before = next((k for k in range(i - 1, -1, -1) if not text[k].isspace()), None)
+        after = next((k for k in range(j, len(text)) if not text[k].isspace()), None)
+        ordinary = before is not None and not small[before] and (after is None or not small[after])
+        piece = text[i:j]
+        if ordinary and j - i <= MAX_SMALL_RUN and (_KANA.fullmatch(piece) or _MARKER.fullmatch(piece)):
+            runs.append((i, j))
+        i = j
+    return runs
 
 
 @contextmanager
