@@ -49,7 +49,7 @@ def test_short_heading_gets_its_figure(assistant):
                 "the answer sentence's lead of 0.007 over a sentence dated 2023. For issue 11's "
                 "answer-stage work, measured on its question set, not on this one question.")),
         ),
-        ("SIP第1期はいつ実施されましたか？", "FY2014/FY2018"),  # a range of fiscal years
+        ("SIP第1期はいつ実施されましたか？", "FY2014"),  # a range of fiscal years: its start
     ],
 )
 def test_when_questions_get_the_normalised_date(assistant, question, date):
@@ -57,5 +57,29 @@ def test_when_questions_get_the_normalised_date(assistant, question, date):
     assert result.answer.date == date
 
 
+def test_a_range_gives_its_start_or_for_until_when_its_end(assistant):
+    since = assistant.ask("SIP第1期はいつ実施されましたか？", 5).answer
+    assert (since.date, since.end_date) == ("FY2014", "FY2018")
+    until = assistant.ask("SIP第1期はいつまで実施されましたか？", 5).answer
+    assert (until.date, until.end_date) == ("FY2018", "FY2018")
+
+
 def test_other_questions_get_no_date(assistant):
     assert assistant.ask("東北大学は何の認定候補に選ばれましたか？", 5).answer.date is None
+
+
+def test_the_date_of_the_event_asked_about(assistant):
+    words = set(assistant.tokenizer.words("規制改革推進会議のワーキング・グループで要望として取り上げられたのはいつ"))
+    text = ("船荷証券の電子化については、令和3年1月19日の規制改革推進会議投資等WG(第7回)において"
+            "規制改革要望として取り上げられ、同年6月18日に閣議決定された「規制改革実施計画」において")
+    # A date dates what comes after it, unless it is in brackets.
+    assert assistant.extractor.date_in(text, words) == ("2021-01-19", None)
+    bracketed = "JT-60SA運転開始記念式典(2023年12月1日)"
+    assert assistant.extractor.date_in(bracketed, set(assistant.tokenizer.words("記念式典"))) == ("2023-12-01", None)
+
+
+def test_a_law_number_is_not_the_date_of_a_decision(assistant):
+    words = set(assistant.tokenizer.words("情報通信機器を使って法制審議会に出席できるとする決定"))
+    text = ("令和2年10月29日法制審議会決定 情報通信機器を利用した法制審議会への出席について"
+            "法制審議会令(昭和24年政令第134号)第9条の規定に基づき、情報通信機器を利用した出席に関し定める。")
+    assert assistant.extractor.date_in(text, words) == ("2020-10-29", None)

@@ -19,3 +19,15 @@ def test_dates_and_quantities_in_text():
     assert not has_date("東北大学を認定候補に選定")
     assert has_quantity("排水の98%以上") and has_quantity("拠点8都市") and has_quantity("50兆円規模")
     assert not has_quantity("第6期科学技術・イノベーション基本計画")
+
+
+def test_periods_and_deadlines_are_told_apart():
+    from stiqa.kinds import has_span, wants_end, wants_span
+
+    assert wants_span("日本がGPAIの議長国を務めたのはいつからいつまでですか？")
+    assert wants_span("How long is the public comment period?")
+    assert not wants_span("GPAIはいつ設立されましたか？")
+    assert wants_end("意見募集の締切はいつでしたか？") and wants_end("Until when can comments be sent?")
+    assert not wants_end("いつから開始されますか？")
+    assert has_span("2022年(令和4年)11月から2023年(令和5年)12月にかけて")
+    assert not has_span("2020年6月に設立")

@@ -28,10 +28,11 @@ for word, so it has its own threshold.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .dates import answer_date, find_dates
+from .dates import find_dates
 from .index import Index
 from .lexical import JapaneseTokenizer
 from .records import Answer, Hit
@@ -44,6 +45,7 @@ KIND_WEIGHT = 0.03
 RANK_WEIGHT = 0.02
 COVERAGE_WEIGHT = 0.05  # weight of word coverage in the evidence score
 HEADING_CHARS = 20
+LAW_NUMBER = re.compile(r"\s*(?:法律|政令|省令|府令|内閣府令|規則|条例|告示|訓令)\s*第")  # (令和3年法律第35号)
 
 
 @dataclass
@@ -157,19 +159,27 @@ class AnswerExtractor:
         )
         evidence = Evidence(retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background)
         document = self.index.document(passage.citation.doc)
-        date = self.date_in(text, wanted, document.date if document else None) if q.wants_date else None
-        return Answer(text=text, passage_id=passage.id, date=date), evidence
+        dated = self.date_in(text, wanted, document.date if document else None, q.until) if q.wants_date else None
+        date, end = dated or (None, None)
+        return Answer(text=text, passage_id=passage.id, date=date, end_date=end), evidence
 
-    def date_in(self, text: str, wanted: set[str], reference: str | None = None) -> str | None:
-        """The date of ``text`` that the question asks about, normalised ("2024-02", "FY2025").
+    def date_in(
+        self, text: str, wanted: set[str], reference: str | None = None, until: bool = False
+    ) -> tuple[str, str | None] | None:
+        """The date of ``text`` that the question asks about, normalised ("2024-02", "FY2025"),
+        and the end of its range if it is one ("FY2014", "FY2018" for 2014〜2018年度). The
+        date is the range's start, or its end when the question asks until when (``until``).
 
         Dates relative to the document ("本年8月21日", "来月") are read from ``reference``,
-        the date the document gives for itself. Of several dates, the one whose own stretch of the line holds most of the question's
-        words: the words before it ("…記念式典(2023年12月1日)") count fully, the words
-        after it ("2023年7月27日 …設立") half, and neither reaches past a neighbouring date
-        or a line break.
+        the date the document gives for itself. A year that only names a law
+        ("(昭和24年政令第134号)") is not an event's date. Of several dates, the one whose
+        event holds most of the question's words. A date in brackets dates what comes before
+        it ("…記念式典(2023年12月1日)"); any other date, what comes after it ("令和3年1月19日の
+        …WGにおいて取り上げられ"). Its event's words count fully, the words on its other side
+        half, and neither reaches past a neighbouring date or a line break.
         """
-        mentions = find_dates(text, reference=reference)  # 本年, 来月: from the document's own date
+        found = find_dates(text, reference=reference)  # 本年, 来月: from the document's own date
+        mentions = [m for m in found if not LAW_NUMBER.match(text, m.end)] or found
         if not mentions:
             return None
 
@@ -182,10 +192,13 @@ class AnswerExtractor:
             # Not words_of: these pieces are new on every question and must not be cached.
             before = len(wanted & set(self.tokenizer.words(text[lo:m.start])))
             after = len(wanted & set(self.tokenizer.words(text[m.end:hi])))
-            return before + 0.5 * after
+            bracketed = text[:m.start].rstrip().endswith(("(", "「"))
+            return before + 0.5 * after if bracketed else after + 0.5 * before
 
-        best = max(range(len(mentions)), key=lambda i: (relevance(i), -i))
-        return answer_date(mentions[best])
+        m = mentions[max(range(len(mentions)), key=lambda i: (relevance(i), -i))]
+        if m.end_date and m.end_date != m.date:
+            return (m.end_date if until else m.date), m.end_date
+        return m.date, None
 
     @staticmethod
     def _with_kind(q: Query, sents: list, first: int, last: int) -> tuple[int, int]:

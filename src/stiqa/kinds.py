@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .dates import find_dates
+
 WHEN = re.compile(
     r"いつ|何年|何月|何日|時期|日程|スケジュール|予定は|頃に?|"
     r"\bwhen\b|what (?:year|month|date|time)|by when|schedule",
@@ -31,6 +33,26 @@ UNITS = (
     (re.compile(r"how many people", re.IGNORECASE), "人"),
     (re.compile(r"いくら|金額|予算額|\bbudget\b|\bcosts?\b|how much (?:money|funding)", re.IGNORECASE), "円"),
 )
+
+
+SPAN = re.compile(r"いつからいつまで|期間|何年間|何か月間|何ヶ月間|from when|how long|what period", re.IGNORECASE)
+UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
+
+
+def wants_end(question: str) -> bool:
+    """The question asks until when (いつまで, 締切): of a range, the end answers it."""
+    return bool(UNTIL.search(question))
+
+
+def wants_span(question: str) -> bool:
+    """The question asks for a period (いつからいつまで, 期間): its answer gives two dates."""
+    return bool(SPAN.search(question))
+
+
+def has_span(text: str) -> bool:
+    """``text`` can give a period: a range, or two dates (2022年11月から2023年12月にかけて)."""
+    found = find_dates(text)
+    return len(found) >= 2 or any(m.end_date for m in found)
 
 
 def wants_date(question: str) -> bool:

@@ -82,7 +82,8 @@ class Hit:
 class Answer:
     text: str
     passage_id: str
-    date: str | None = None
+    date: str | None = None  # one date: a range's start, or its end for "until when"
+    end_date: str | None = None  # the range's end, when the date is the start of one
 
 
 @dataclass

@@ -23,7 +23,7 @@ from . import vectors
 from .dates import find_dates, mention_span, overlaps
 from .embed import Embedder
 from .index import Index
-from .kinds import has_date, has_quantity, wanted_unit, wants_date, wants_quantity
+from .kinds import has_date, has_quantity, has_span, wanted_unit, wants_date, wants_end, wants_quantity, wants_span
 from .lexical import JapaneseTokenizer, is_code
 from .normalize import has_japanese, normalize_query
 from .records import Hit
@@ -75,10 +75,14 @@ class Query:
     span: tuple[str, str] | None = None  # the time a question is about ("2024年度の…")
     names: frozenset[str] = field(default_factory=frozenset)  # numbered names it gives (see designators)
     background: float = 0.0  # mean cosine to the reference lines (see Embedder.reference)
+    until: bool = False  # asks until when: a range's end answers it
+    period: bool = False  # asks for a period (いつからいつまで): an answer gives two dates
 
     def finds_kind(self, text: str) -> bool:
         """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
-        return (self.wants_date and has_date(text)) or (self.wants_quantity and has_quantity(text, self.unit))
+        if self.wants_date and has_date(text):
+            return not self.period or has_span(text)
+        return self.wants_quantity and has_quantity(text, self.unit)
 
 
 class Retriever:
@@ -138,7 +142,8 @@ class Retriever:
         when = wants_date(text)
         spans = [] if when else [mention_span(m) for m in find_dates(text)]
         span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
-        return words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span, designators(text)
+        return (words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span,
+                designators(text), 0.0, wants_end(text), wants_span(text))
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
         """The passage rows of ``docs`` (None: every passage)."""
@@ -173,8 +178,11 @@ class Retriever:
         return KIND_PRIOR * fits + TITLE_PRIOR * named
 
     def distinct(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
-        """The best ``k`` of ``ranked`` with no two sharing most of their text."""
+        """The best ``k`` of ``ranked`` with no two sharing most of their text: overlapping
+        windows of one document, or the same text in two files (minutes published both as
+        PDF and as text)."""
         kept: list[tuple[int, float]] = []
+        grams: dict[int, frozenset[str]] = {}
         for i, s in ranked:
             a, b = self.spans[i]
             if any(
@@ -184,10 +192,21 @@ class Retriever:
                 for j, _ in kept
             ):
                 continue
+            mine = grams[i] = self.grams(i)
+            if any(
+                self.docs[i] != self.docs[j] and len(mine & grams[j]) > MAX_OVERLAP * min(len(mine), len(grams[j]))
+                for j, _ in kept
+            ):
+                continue
             kept.append((i, s))
             if len(kept) == k:
                 break
         return kept
+
+    def grams(self, i: int) -> frozenset[str]:
+        """The character 4-grams of passage ``i``'s text without white space."""
+        text = "".join(self.index.passages[i].text.split())
+        return frozenset(text[n:n + 4] for n in range(max(1, len(text) - 3)))
 
     def lexical(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         scores = self.index.lexical.scores(q.lexical_words)

@@ -70,7 +70,11 @@ class PassageOut(BaseModel):
 class AnswerOut(BaseModel):
     text: str = Field(description="The shortest excerpt that answers, at most 200 characters.")
     passage_id: str
-    date: str | None = Field(None, description="The normalised date when the question asks when.")
+    date: str | None = Field(
+        None, description="The normalised date when the question asks when: a range's start, or its end when the "
+        "question asks until when."
+    )
+    end_date: str | None = Field(None, description="The end of the range when the answer's date is one.")
 
 
 class AskResponse(BaseModel):
