@@ -138,7 +138,7 @@ def test_word_headings_become_sections_and_tables_rows():
     doc = read_file(dev_file(FORMATS / "digital-agency-gif-430-core-data-model-overview-2026.docx"))
     assert doc.format == "docx" and doc.title and len(doc.parts) > 10
     assert all(p.title for p in doc.parts[1:])  # every section after the first opens with its heading
-    assert " | " in doc.text  # table cells in a row
+    assert "\t" in doc.text and "|" not in doc.text  # table cells in a row, as the file has them
     for part in doc.parts:
         assert doc.text[part.start : part.end].startswith(part.title) or part.number == 1
 
@@ -186,7 +186,7 @@ def test_scripts_navigation_and_footers_are_dropped_and_the_declared_charset_is_
     ).encode("cp932")
     doc = read_bytes(page, "notice.html")
     assert doc.title == "お知らせ"
-    assert doc.text.split("\n") == ["申請の受付", "受付は令和７年４月１日から始めます。", "区分 | 期限", "一般 | ５月末"]
+    assert doc.text.split("\n") == ["申請の受付", "受付は令和７年４月１日から始めます。", "区分\t期限", "一般\t５月末"]
     assert [p.title for p in doc.parts] == ["申請の受付"]
 
 

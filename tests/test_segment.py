@@ -89,3 +89,12 @@ def test_a_heading_starts_a_passage():
     passages = document_passages(pages, Segmenter())
     assert [p.text.split("\n")[0] for p in passages if p.text.startswith("第")] == ["第1 総論", "第2 各論"]
     assert {p.citation.section for p in passages} >= {"第1 総論", "第2 各論"}
+
+
+def test_page_numbers_and_stray_labels_are_not_passages():
+    from tests.test_corpus import _doc
+
+    body = "電子化の方法について検討する。" * 3
+    _, pages = _doc(f"10\n{body}\f11\n{body}\f概要\f12", "paper.txt")
+    texts = [p.text for p in document_passages(pages, Segmenter())]
+    assert texts and all(t.startswith("電子化") for t in texts)

@@ -200,7 +200,7 @@ def layout_units(
                 units.append(Unit(line.text, line.item, b, line.vertical, len(line.text)))
     if units and units[-1].text.text.isdigit():  # a page number
         units.pop()
-    while units and DASHED_PAGE_NUMBER.match(units[0].text.text):  # "- 1 -" atop the page
+    while units and PAGE_NUMBER.match(units[0].text.text):  # "- 1 -" or "10" atop the page
         units.pop(0)
     for u in units:
         u.text = fix_vertical_glyphs(u.text)  # again: a join can give a glyph its context
@@ -280,7 +280,6 @@ SPEAKER = re.compile(
 )
 _LEADERS = re.compile(r"(?:\.|…|・|‥){4,}")
 _LETTER_SPACED = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff]) (?=[\u3040-\u30ff\u3400-\u9fff](?: |$))")
-DASHED_PAGE_NUMBER = re.compile(r"^[-‐−–—]\s*\d{1,4}\s*[-‐−–—]$")
 PAGE_NUMBER = re.compile(r"^[-‐−–—\s]*\d{1,4}[-‐−–—\s]*$")
 TITLE_LINES = 3
 TITLE_LINE_CHARS = 40

@@ -25,7 +25,8 @@ from .records import Citation, Passage, Sentence
 MAX_CHARS = 400
 TARGET_CHARS = 300
 MIN_CHARS = 100
-TAIL_CHARS = 20  # a page's last passage shorter than this joins the one before
+TAIL_CHARS = 20
+MIN_LETTERS = 3  # a passage with fewer letters is a stray label or page number  # a page's last passage shorter than this joins the one before
 _SOFT_BREAK = re.compile(r"[、,，;；:：]")
 
 
@@ -133,6 +134,11 @@ def _join(pieces: list[_Piece]) -> Mapped:
     return Mapped.join(parts)
 
 
+def _says_something(text: str) -> bool:
+    """More than a page number or a lone short label ("10", "9 1 章", "概要")."""
+    return sum(1 for c in text if c.isalpha()) >= MIN_LETTERS
+
+
 def document_passages(pages: list[RepairedPage], seg: Segmenter) -> list[Passage]:
     """A document's passages, page by page, each with the section path it lies in."""
     outline = Outline()
@@ -178,7 +184,7 @@ def page_passages(
         left[len(left) // 2:] + right[: (len(right) + 1) // 2]
         for left, right in zip(groups, groups[1:])
     ]
-    windows = [w for w in windows if len(_join(w)) <= seg.max_chars]
+    windows = [w for w in windows if len(_join(w)) <= seg.max_chars and _says_something(_join(w).text)]
     windows.sort(key=lambda w: (w[0].text.src[0], -len(w)))
     passages = []
     for n, group in enumerate(windows, start=1):

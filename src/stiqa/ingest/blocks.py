@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from .base import Extracted, Part, ReadError
 
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
+# Between the cells of a table row: white space, so that a cited row is the cells' own text,
+# as any other reader of the file finds it (a "|" would be text the file does not have).
+CELL_SEPARATOR = "\t"
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .base import Extracted, Reader, ReadError
-from .blocks import Block, assemble, clean
+from .blocks import CELL_SEPARATOR, Block, assemble, clean
 from .text import decode
 
 DROP = (
@@ -93,7 +93,7 @@ def _walk(node, blocks: list[Block]) -> None:
         return
     if tag == "tr":
         cells = [clean(c.text(deep=True, separator=" ")) for c in node.iter() if c.tag in ("td", "th")]
-        blocks.append(Block(" | ".join(c for c in cells if c)))
+        blocks.append(Block(CELL_SEPARATOR.join(c for c in cells if c)))
         return
     if tag == "pre":
         blocks.extend(Block(line.strip()) for line in node.text(deep=True).splitlines())

@@ -1,5 +1,5 @@
 """Word (.docx) with python-docx: paragraphs in order, heading styles as sections, tables
-row by row (cells joined by " | ")."""
+row by row (cells joined by a tab)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import zipfile
 
 from .base import MAX_PACKING_RATIO, MAX_UNPACKED_BYTES, Extracted, Reader, ReadError
-from .blocks import Block, assemble, clean
+from .blocks import CELL_SEPARATOR, Block, assemble, clean
 
 # "Heading 2", "見出し 2" (Japanese Word), "Title": the style names Word gives headings.
 _HEADING = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
@@ -47,7 +47,7 @@ def heading_level(style: str) -> int:
 
 
 def table_rows(table) -> list[str]:
-    """Each row's distinct cells (merged cells repeat in python-docx) joined by " | "."""
+    """Each row's distinct cells (merged cells repeat in python-docx) joined by CELL_SEPARATOR."""
     rows = []
     for row in table.rows:
         cells: list[str] = []
@@ -56,7 +56,7 @@ def table_rows(table) -> list[str]:
             if text and (not cells or cells[-1] != text):
                 cells.append(text)
         if cells:
-            rows.append(" | ".join(cells))
+            rows.append(CELL_SEPARATOR.join(cells))
     return rows
 
 
