@@ -86,3 +86,38 @@ def test_fuse_breaks_ties_by_the_first_ranking_not_by_corpus_order():
     assert [i for i, _ in fused] == [7, 3]
     # A passage only the second ranking found comes after those the first ranks equally.
     assert [i for i, _ in fuse([[(5, 0.9)], [(2, 1.0)]])] == [5, 2]
+
+
+def _minutes(date: str, number: int, body: str) -> str:
+    y, m, d = date.split("-")
+    return (f"法制審議会\n商法部会\n第{number}回会議 議事録\n\n第1 日 時 {y}年{int(m)}月{int(d)}日\n\n"
+            f"第2 議 事\n" + "本日の会議には委員の全員が出席し、配布資料の確認を行った。" * 4 + f"\n○山田部会長 {body}\n")
+
+
+@pytest.fixture(scope="module")
+def two_meetings(tmp_path_factory, embedder):
+    """Two sets of minutes that say the same thing, at meetings a year apart."""
+    from stiqa.config import Settings
+    from stiqa.pipeline import Assistant
+
+    folder = tmp_path_factory.mktemp("meetings")
+    body = "次回の部会では電子化された証券の名称について議論します。資料は事務局が用意します。"
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / "a.txt").write_text(_minutes("2022-04-27", 1, body), encoding="utf-8")
+    (folder / "corpus" / "b.txt").write_text(_minutes("2023-04-12", 9, body), encoding="utf-8")
+    settings = Settings(corpus_dir=folder / "corpus", index_dir=folder / "index")
+    return Assistant.build(settings, embedder)
+
+
+def test_a_named_meeting_or_period_leans_to_its_document(two_meetings):
+    for question, doc in (("第9回会議では何を議論しましたか？", "b.txt"), ("第1回会議では何を議論しましたか？", "a.txt"),
+                          ("2023年の部会では何を議論しましたか？", "b.txt"), ("2022年の部会では何を議論しましたか？", "a.txt")):
+        hits = two_meetings.ask(question, 5).hits
+        said = [h.passage.citation.doc for h in hits if "議論します" in h.passage.text]
+        assert said[:1] == [doc], question  # the same words, shown once: from the meeting asked about
+
+
+def test_the_same_text_in_two_files_is_shown_once(two_meetings):
+    hits = two_meetings.ask("電子化された証券の名称", 10).hits
+    bodies = [h.passage.text for h in hits if "名称" in h.passage.text]
+    assert len(bodies) == 1

@@ -6,8 +6,10 @@ between cosine similarities and BM25 scores, and a side that finds nothing
 
 The dense side adds a small prior for passages that can give the kind of
 answer asked for (a date for "when", a figure for "how many"; see
-:mod:`stiqa.kinds`), and, for a question about a time ("2024年度に予定されて
-いる取組は？"), for passages with a date in that span. Passages overlap (see :mod:`stiqa.segment`), so of two
+:mod:`stiqa.kinds`), for a question about a time ("2024年度に予定されて
+いる取組は？") for passages with a date in that span or of a document dated in
+it (minutes of a meeting then), and for a question that names a meeting or a
+paper by number for the passages of the documents whose titles give it. Passages overlap (see :mod:`stiqa.segment`), so of two
 that share most of their text only the better ranked one is returned.
 """
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import vectors
-from .dates import find_dates, mention_span, overlaps
+from .dates import find_dates, iso_span, mention_span, overlaps
 from .embed import Embedder
 from .index import Index
 from .kinds import has_date, has_quantity, has_span, wanted_unit, wants_date, wants_end, wants_quantity, wants_span
@@ -101,6 +103,8 @@ class Retriever:
         self.rows_of_doc = {d: np.asarray(r, dtype=np.int64) for d, r in rows.items()}
         self.doc_names = {d.name: designators(d.title) for d in index.documents}
         self.title_names = [self.doc_names.get(doc, frozenset()) for doc in self.docs]
+        dated_docs = {d.name: iso_span(d.date) for d in index.documents if d.date}
+        self.doc_spans = [dated_docs.get(doc) for doc in self.docs]
         self.date_spans = [
             [mention_span(m) for s in p.sentences for m in find_dates(s.text)] for p in index.passages
         ]
@@ -173,7 +177,8 @@ class Retriever:
     def prior(self, q: Query, i: int) -> float:
         fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i])
         if q.span is not None:
-            fits += any(overlaps(q.span, s) for s in self.date_spans[i])
+            own = self.doc_spans[i]  # the document's own date: minutes of a meeting in that period
+            fits += any(overlaps(q.span, s) for s in self.date_spans[i]) or (own is not None and overlaps(q.span, own))
         named = bool(q.names & self.title_names[i])
         return KIND_PRIOR * fits + TITLE_PRIOR * named
 
