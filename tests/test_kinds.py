@@ -31,3 +31,14 @@ def test_periods_and_deadlines_are_told_apart():
     assert not wants_end("いつから開始されますか？")
     assert has_span("2022年(令和4年)11月から2023年(令和5年)12月にかけて")
     assert not has_span("2020年6月に設立")
+
+
+def test_people_counted_in_either_counter_and_times_of_day():
+    from stiqa.kinds import has_quantity, has_time, wanted_unit, wants_quantity, wants_time
+
+    assert wants_quantity("賛成委員は何名でしたか？") and wanted_unit("賛成委員は何名でしたか？") == "名"
+    assert has_quantity("委員12名が賛成", "名") and has_quantity("委員12人が賛成", "名")
+    assert not has_quantity("12件の意見", "名")
+    assert wants_time("第16回会議は何時に終了しましたか？") and wants_time("What time did it end?")
+    assert not wants_time("何時間かかりましたか？")
+    assert has_time("至 午後5時49分") and has_time("17:30まで") and not has_time("長時間の審議")

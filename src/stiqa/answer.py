@@ -152,7 +152,7 @@ class AnswerExtractor:
         best = max(cands, key=lambda c: (c.kind, round(c.score, 6), c.first - c.last))  # ties: the shorter
         passage = best.hit.passage
         text = self._excerpt(best)
-        kind_found = not (q.wants_date or q.wants_quantity) or q.finds_kind(text)
+        kind_found = not q.asks_kind or q.finds_kind(text)
         cov = max(
             self.weighted_share(wanted, self.words_of(self.index.embedding_text(h.passage)))
             for h in hits[: self.top_passages]
@@ -203,7 +203,7 @@ class AnswerExtractor:
     @staticmethod
     def _with_kind(q: Query, sents: list, first: int, last: int) -> tuple[int, int]:
         """Widen first..last by a neighbour that holds the date or figure asked for, if it lacks one."""
-        if not (q.wants_date or q.wants_quantity) or any(q.finds_kind(s.text) for s in sents[first:last + 1]):
+        if not q.asks_kind or any(q.finds_kind(s.text) for s in sents[first:last + 1]):
             return first, last
         size = sum(len(s.text) + 1 for s in sents[first:last + 1])
         for lo, hi, extra in ((first, last + 1, last + 1), (first - 1, last, first - 1)):

@@ -17,7 +17,7 @@ WHEN = re.compile(
     re.IGNORECASE,
 )
 HOW_MANY = re.compile(
-    r"いくつ|いくら|何[%％台人位件個社校都市カ国]|何パーセント|どのくらい|どれくらい|規模は|"
+    r"いくつ|いくら|何[%％台人名位件個社校都市カ国]|何パーセント|どのくらい|どれくらい|規模は|"
     r"how (?:many|much)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
     re.IGNORECASE,
 )
@@ -27,7 +27,7 @@ DATE = re.compile(
 QUANTITY = re.compile(r"\d[\d,.]*\s*(?:%|％|万|億|兆|千|百|台|人|位|件|個|社|拠点|都市|か国|カ国|倍)")
 # The unit a "how many" question asks for, where it names one.
 UNITS = (
-    (re.compile(r"何\s*(人|台|位|件|個|社|校|倍|都市|拠点)"), None),
+    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点)"), None),
     (re.compile(r"何\s*(?:%|％|パーセント)|what (?:percentage|share|percent)", re.IGNORECASE), "%"),
     (re.compile(r"何\s*(?:カ|か|ヵ|ケ)国|how many countries", re.IGNORECASE), "国"),
     (re.compile(r"how many people", re.IGNORECASE), "人"),
@@ -35,6 +35,8 @@ UNITS = (
 )
 
 
+TIME_ASKED = re.compile(r"何時(?!間|点|期|代)|what time", re.IGNORECASE)
+CLOCK = re.compile(r"\d{1,2}\s*時(?!間|点|期|代)|\d{1,2}:\d{2}")
 SPAN = re.compile(r"いつからいつまで|期間|何年間|何か月間|何ヶ月間|from when|how long|what period", re.IGNORECASE)
 UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
 
@@ -77,7 +79,18 @@ def wanted_unit(question: str) -> str | None:
 
 
 def has_quantity(text: str, unit: str | None = None) -> bool:
-    """A figure in ``text``; with ``unit``, a figure counted in that unit ("1,000万人" for 人)."""
+    """A figure in ``text``; with ``unit``, a figure counted in that unit ("1,000万人" for 人;
+    people are counted in 人 or 名)."""
     if unit is None:
         return bool(QUANTITY.search(text))
-    return bool(re.search(r"\d[\d,.]*\s*(?:万|億|兆|千|百)?\s*" + re.escape(unit), text))
+    counted = "(?:人|名)" if unit in ("人", "名") else re.escape(unit)
+    return bool(re.search(r"\d[\d,.]*\s*(?:万|億|兆|千|百)?\s*" + counted, text))
+
+
+def wants_time(question: str) -> bool:
+    """The question asks what time of day (何時に終了): a clock time answers it."""
+    return bool(TIME_ASKED.search(question))
+
+
+def has_time(text: str) -> bool:
+    return bool(CLOCK.search(text))

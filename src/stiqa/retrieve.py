@@ -25,7 +25,18 @@ from . import vectors
 from .dates import find_dates, iso_span, mention_span, overlaps
 from .embed import Embedder
 from .index import Index
-from .kinds import has_date, has_quantity, has_span, wanted_unit, wants_date, wants_end, wants_quantity, wants_span
+from .kinds import (
+    has_date,
+    has_quantity,
+    has_span,
+    has_time,
+    wanted_unit,
+    wants_date,
+    wants_end,
+    wants_quantity,
+    wants_span,
+    wants_time,
+)
 from .lexical import JapaneseTokenizer, is_code
 from .normalize import has_japanese, normalize_query
 from .records import Hit
@@ -79,9 +90,17 @@ class Query:
     background: float = 0.0  # mean cosine to the reference lines (see Embedder.reference)
     until: bool = False  # asks until when: a range's end answers it
     period: bool = False  # asks for a period (いつからいつまで): an answer gives two dates
+    clock: bool = False  # asks what time of day (何時に): an answer gives a clock time
+
+    @property
+    def asks_kind(self) -> bool:
+        """It asks for a kind of answer: a date, a figure or a time of day."""
+        return self.wants_date or self.wants_quantity or self.clock
 
     def finds_kind(self, text: str) -> bool:
         """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
+        if self.clock:
+            return has_time(text)
         if self.wants_date and has_date(text):
             return not self.period or has_span(text)
         return self.wants_quantity and has_quantity(text, self.unit)
@@ -147,7 +166,7 @@ class Retriever:
         spans = [] if when else [mention_span(m) for m in find_dates(text)]
         span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
         return (words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span,
-                designators(text), 0.0, wants_end(text), wants_span(text))
+                designators(text), 0.0, wants_end(text), wants_span(text), wants_time(text))
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
         """The passage rows of ``docs`` (None: every passage)."""
