@@ -41,28 +41,33 @@ def fit(files: list[Path], max_false_abstain: float) -> None:
     found = [q for f in files for q in json.loads(f.read_text(encoding="utf-8"))]
     for japanese, name in ((True, "with Japanese words"), (False, "without Japanese words")):
         group = [q for q in found if q["japanese"] == japanese]
-        ans = sorted(q["score"] for q in group if q["answerable"])
-        # An answerable question whose excerpt lacks the kind asked for abstains whatever the threshold.
+        # An answerable question whose excerpt lacks the kind asked for abstains whatever the
+        # threshold, and an unanswerable one whose excerpt lacks it abstains anyway.
+        ans = sorted(q["score"] for q in group if q["answerable"] and q["kind_found"])
         lost = sum(1 for q in group if q["answerable"] and not q["kind_found"])
         una = sorted(q["score"] for q in group if not q["answerable"] and q["kind_found"])
         caught = sum(1 for q in group if not q["answerable"] and not q["kind_found"])
-        if not ans:
+        n_ans, n_una = len(ans) + lost, len(una) + caught
+        if not ans or not n_una:
             continue
-        allowed = int(max_false_abstain * len(ans)) - lost
-        threshold = ans[max(0, allowed)] if allowed >= 0 else ans[0]
-        # Halfway to the highest unanswerable score below it, for a margin on both sides.
-        below = [s for s in una if s < threshold]
-        if below:
-            threshold = (threshold + below[-1]) / 2
-        abstains = caught + sum(1 for s in una if s < threshold)
-        false_abstain = lost + sum(1 for s in ans if s < threshold)
-        nearest_ans = min((s for s in ans if s >= threshold), default=float("nan"))
-        print(f"questions {name}: {len(ans)} answerable, {len(una) + caught} unanswerable")
-        print(f"  threshold {threshold:.4f}: false abstain {false_abstain}/{len(ans)} "
-              f"({false_abstain / len(ans):.3f}), abstain {abstains}/{len(una) + caught} "
-              f"({abstains / max(1, len(una) + caught):.3f})")
-        print(f"  margins: {nearest_ans - threshold:+.4f} to the lowest answerable above, "
-              f"{threshold - max(below, default=float('nan')):+.4f} to the highest unanswerable below")
+        # Candidates: halfway between neighbouring scores, so that each has a margin on both sides.
+        scores = sorted(set(ans + una))
+        cuts = [(a + b) / 2 for a, b in zip(scores, scores[1:])] + [scores[0] - 1e-4]
+
+        def outcome(t: float) -> tuple[int, int]:
+            return lost + sum(1 for x in ans if x < t), caught + sum(1 for x in una if x < t)
+
+        allowed = [t for t in cuts if outcome(t)[0] <= max_false_abstain * n_ans] or [min(cuts)]
+        # The most unanswerable questions caught, then the fewest answerable ones lost.
+        threshold = max(allowed, key=lambda t: (outcome(t)[1], -outcome(t)[0]))
+        false_abstain, abstains = outcome(threshold)
+        above = min((x for x in ans if x >= threshold), default=float("nan"))
+        below = max((x for x in una if x < threshold), default=float("nan"))
+        print(f"questions {name}: {n_ans} answerable, {n_una} unanswerable")
+        print(f"  threshold {threshold:.4f}: false abstain {false_abstain}/{n_ans} "
+              f"({false_abstain / n_ans:.3f}), abstain {abstains}/{n_una} ({abstains / n_una:.3f})")
+        print(f"  margins: {above - threshold:+.4f} to the lowest answerable above, "
+              f"{threshold - below:+.4f} to the highest unanswerable below")
 
 
 def main() -> int:

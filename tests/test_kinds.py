@@ -25,7 +25,8 @@ def test_periods_and_deadlines_are_told_apart():
     from stiqa.kinds import has_span, wants_end, wants_span
 
     assert wants_span("日本がGPAIの議長国を務めたのはいつからいつまでですか？")
-    assert wants_span("How long is the public comment period?")
+    assert not wants_span("How long is the public comment period?")  # a duration: a figure answers it
+    assert not wants_span("中間試案のパブリック・コメントの期間はどのくらいですか？")
     assert not wants_span("GPAIはいつ設立されましたか？")
     assert wants_end("意見募集の締切はいつでしたか？") and wants_end("Until when can comments be sent?")
     assert not wants_end("いつから開始されますか？")
@@ -42,3 +43,15 @@ def test_people_counted_in_either_counter_and_times_of_day():
     assert wants_time("第16回会議は何時に終了しましたか？") and wants_time("What time did it end?")
     assert not wants_time("何時間かかりましたか？")
     assert has_time("至 午後5時49分") and has_time("17:30まで") and not has_time("長時間の審議")
+
+
+def test_durations_and_kanji_numerals_are_figures():
+    from stiqa.kinds import has_quantity, wanted_unit, wants_date, wants_quantity
+
+    assert wants_quantity("委員の任期は何年ですか？") and not wants_date("委員の任期は何年ですか？")
+    assert wants_date("何年に設立されましたか？") and not wants_quantity("何年に設立されましたか？")
+    assert wants_quantity("How long is the public comment period?")
+    assert has_quantity("委員の任期は、二年とする") and has_quantity("委員二十人以内で組織する", "人")
+    assert has_quantity("24時間単位で変更される") and has_quantity("おおむね1、2か月程度")
+    assert has_quantity("22億2,000万ユーロを投資", wanted_unit("いくら投資するとしていますか"))
+    assert not wants_quantity("スマホを何台も持っている人はどの端末に入れるべきですか？")  # 何台も: many, not how many

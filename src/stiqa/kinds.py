@@ -11,23 +11,31 @@ import re
 
 from .dates import find_dates
 
+# 何年 asks which year ("何年に設立") unless it asks how many ("任期は何年ですか", "何年間").
+_DURATION = r"(?:間|です|程度|くらい|ぐらい|ほど)"
 WHEN = re.compile(
-    r"いつ|何年|何月|何日|時期|日程|スケジュール|予定は|頃に?|"
+    rf"いつ|何年(?!{_DURATION})|何月|何日(?!{_DURATION})|時期|日程|スケジュール|予定は|頃に?|"
     r"\bwhen\b|what (?:year|month|date|time)|by when|schedule",
     re.IGNORECASE,
 )
 HOW_MANY = re.compile(
-    r"いくつ|いくら|何[%％台人名位件個社校都市カ国]|何パーセント|どのくらい|どれくらい|規模は|"
-    r"how (?:many|much)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
+    rf"いくつ|いくら|何[%％台人名位件個社校都市カ国](?!も)|何パーセント|何[年日]{_DURATION}|何か月|何ヶ月|"
+    r"どのくらい|どれくらい|どの程度|規模は|"
+    r"how (?:many|much|long|often)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
     re.IGNORECASE,
 )
 DATE = re.compile(
     r"(?:\d{4}|(?:令和|平成|昭和)(?:\d{1,2}|元))\s*年|\d{1,2}\s*月|\d{1,2}/\d{1,2}|\bFY\s?\d{4}",
 )
-QUANTITY = re.compile(r"\d[\d,.]*\s*(?:%|％|万|億|兆|千|百|台|人|位|件|個|社|拠点|都市|か国|カ国|倍)")
+# A figure: digits, or kanji numerals as laws and rules write them (委員二十人以内, 任期は二年).
+NUMBER = r"(?:\d[\d,.]*|[〇一二三四五六七八九十百千]+)"
+QUANTITY = re.compile(
+    NUMBER + r"\s*(?:%|％|万|億|兆|千|百|台|人|名|位|件|個|社|拠点|都市|か国|カ国|倍|時間|日間|か月|ヶ月|カ月|年間?|分|歳"
+    r"|円|ドル|ユーロ|メートル)"
+)
 # The unit a "how many" question asks for, where it names one.
 UNITS = (
-    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点)"), None),
+    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点)(?!も)"), None),
     (re.compile(r"何\s*(?:%|％|パーセント)|what (?:percentage|share|percent)", re.IGNORECASE), "%"),
     (re.compile(r"何\s*(?:カ|か|ヵ|ケ)国|how many countries", re.IGNORECASE), "国"),
     (re.compile(r"how many people", re.IGNORECASE), "人"),
@@ -35,9 +43,11 @@ UNITS = (
 )
 
 
+COUNTED_AS = {"人": "(?:人|名)", "名": "(?:人|名)", "円": "(?:円|ドル|ユーロ|ポンド|元)"}  # one thing, several counters
 TIME_ASKED = re.compile(r"何時(?!間|点|期|代)|what time", re.IGNORECASE)
 CLOCK = re.compile(r"\d{1,2}\s*時(?!間|点|期|代)|\d{1,2}:\d{2}")
-SPAN = re.compile(r"いつからいつまで|期間|何年間|何か月間|何ヶ月間|from when|how long|what period", re.IGNORECASE)
+# A period's two ends ("いつからいつまで"); "期間はどのくらい" and "how long" ask a duration instead.
+SPAN = re.compile(r"いつからいつまで|期間はいつ|from when|what period", re.IGNORECASE)
 UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
 
 
@@ -83,8 +93,8 @@ def has_quantity(text: str, unit: str | None = None) -> bool:
     people are counted in 人 or 名)."""
     if unit is None:
         return bool(QUANTITY.search(text))
-    counted = "(?:人|名)" if unit in ("人", "名") else re.escape(unit)
-    return bool(re.search(r"\d[\d,.]*\s*(?:万|億|兆|千|百)?\s*" + counted, text))
+    counted = COUNTED_AS.get(unit, re.escape(unit))
+    return bool(re.search(NUMBER + r"\s*(?:万|億|兆|千|百)?\s*" + counted, text))
 
 
 def wants_time(question: str) -> bool:
