@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stiqa.api import create_app
-from stiqa.pipeline import MAX_K, MAX_QUESTION_CHARS
+from stiqa.questions import MAX_K, MAX_QUESTION_CHARS
 
 DOC = "sti-policy-2024.txt"
 JSON = {"content-type": "application/json"}

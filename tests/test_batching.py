@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from stiqa.batching import Batcher
-from stiqa.pipeline import BadQuestion
+from stiqa.questions import BadQuestion
 
 QUESTIONS = [
     "即時オープンアクセスはいつから？",

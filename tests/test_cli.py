@@ -87,3 +87,21 @@ def test_a_bad_backend_is_a_configuration_error(monkeypatch):
     monkeypatch.setenv("STIQA_BACKEND", "tensorflow")
     r = runner.invoke(app, ["model", "info"])
     assert r.exit_code == 2 and "STIQA_BACKEND must be one of auto, onnx, torch" in r.output
+
+
+def test_a_bad_question_is_refused_before_the_model_loads():
+    """`stiqa ask ""` answers at once: checking a question imports neither torch nor the model."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from stiqa.cli import main\n"
+        "sys.argv = ['stiqa', 'ask', '']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'onnxruntime', 'faiss') if m in sys.modules]\n"
+        "print(code, heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "2 []", out.stdout + out.stderr
+    assert "the question is empty" in out.stderr

@@ -1,6 +1,6 @@
 import pytest
 
-from stiqa.pipeline import BadQuestion
+from stiqa.questions import BadQuestion
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from .config import MODES, Settings
+from .questions import MAX_K
 
 app = typer.Typer(
     add_completion=False,
@@ -183,7 +184,7 @@ def _model_info(s: Settings, as_json: bool) -> None:
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="The question, in Japanese or English."),
-    k: int = typer.Option(5, "-k", "--k", help="How many passages to cite (1-50)."),
+    k: int = typer.Option(5, "-k", "--k", help=f"How many passages to cite (1-{MAX_K})."),
     mode: Optional[str] = typer.Option(None, "--mode", help=f"Ranking: {', '.join(MODES)}."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly the /api/ask response."),
     doc: Optional[list[str]] = typer.Option(None, "--doc", help="Search only this document (repeat for more); ids as `stiqa documents` lists them."),
@@ -192,13 +193,13 @@ def ask(
     model: Optional[str] = ModelOpt,
 ) -> None:
     """Answer a question with cited passages."""
-    from .pipeline import BadQuestion, check_question
+    from .questions import BadQuestion, check_question
 
     s = _settings(corpus, index, model, mode=mode)
     try:
         check_question(question)
-        if not 1 <= k <= 50:
-            raise BadQuestion(f"-k must be between 1 and 50, not {k}")
+        if not 1 <= k <= MAX_K:
+            raise BadQuestion(f"-k must be between 1 and {MAX_K}, not {k}")
     except BadQuestion as e:
         raise _fail(str(e), 2) from e
     try:
@@ -226,7 +227,7 @@ def eval_(
     questions: Path = typer.Argument(..., help="Questions, one JSON object a line: id, question, answers ([] if the documents do not answer), optional lang, type, dates."),
     url: Optional[str] = typer.Option(None, "--url", help="Ask a running service at this URL instead of loading stiqa here."),
     api_key: Optional[str] = typer.Option(None, "--api-key", envvar="STIQA_API_KEY", help="The service's API key, if it has one."),
-    k: int = typer.Option(10, "-k", "--k", help="Passages asked for per question (1-50)."),
+    k: int = typer.Option(10, "-k", "--k", help=f"Passages asked for per question (1-{MAX_K})."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary and the misses as JSON."),
     misses: bool = typer.Option(False, "--misses", "-v", help="Print every question that missed, and how."),
     corpus: Optional[Path] = CorpusOpt,
@@ -237,8 +238,8 @@ def eval_(
     and latency (the figures of the shared harness)."""
     from .evaluation import EvalError, HttpTarget, LocalTarget, evaluate, format_report, read_questions
 
-    if not 1 <= k <= 50:
-        raise _fail(f"-k must be between 1 and 50, not {k}", 2)
+    if not 1 <= k <= MAX_K:
+        raise _fail(f"-k must be between 1 and {MAX_K}, not {k}", 2)
     try:
         rows = read_questions(questions)
     except EvalError as e:

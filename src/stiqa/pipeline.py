@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,21 +16,15 @@ from .embed import Embedder, load_embedder
 from .events import Event, build_events
 from .index import Index, build_index, load_index
 from .lexical import JapaneseTokenizer
+from .questions import MAX_K, BadQuestion, check_question
 from .records import AskResult
 from .retrieve import Retriever
 
-MAX_QUESTION_CHARS = 1000
-MAX_K = 50
-MAX_DOCS = 100  # documents a question may be restricted to
 MAX_DOC_SHOWN = 80  # characters of an unknown document id echoed back
 MAX_DOCS_SHOWN = 5
 WARM_UP_WAIT = 2.0  # seconds a reloaded index's warm-up may wait for the model's thread
 
 Request = tuple[str, int | None, str | None, tuple[str, ...] | None]  # question, k, mode, docs
-
-
-class BadQuestion(ValueError):
-    """The request cannot be answered as asked; the message tells the user why."""
 
 
 @dataclass
@@ -190,31 +183,9 @@ class Assistant:
         return question, k, mode, frozenset(docs)
 
 
-def not_text(ch: str) -> bool:
-    """A control character (other than tab and newlines) or a lone UTF-16 surrogate."""
-    o = ord(ch)
-    return (o < 0x20 and ch not in "\t\n\r") or o == 0x7F or 0xD800 <= o <= 0xDFFF
-
-
 def embedder_for(settings: Settings, progress: Callable[[str], None] | None = None) -> Embedder:
     """The embedding model that ``settings`` name, with their prompts, backend and threads."""
     return load_embedder(
         settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download,
         settings.backend, settings.model_cache, settings.threads, progress,
     )
-
-
-def check_question(question: str) -> str:
-    """The question trimmed, or BadQuestion saying what is wrong with it."""
-    q = question.strip() if isinstance(question, str) else ""
-    if any(not_text(c) for c in q):
-        raise BadQuestion("the question contains control characters or invalid Unicode; send plain text")
-    if not q:
-        raise BadQuestion("the question is empty; type a question about the documents")
-    if not any(unicodedata.category(c)[0] in "LN" for c in q):  # only marks, zero-width spaces…
-        raise BadQuestion("the question has no words; type a question about the documents")
-    if len(q) > MAX_QUESTION_CHARS:
-        raise BadQuestion(
-            f"the question is {len(q)} characters long; the limit is {MAX_QUESTION_CHARS}"
-        )
-    return q

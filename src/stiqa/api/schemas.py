@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..pipeline import MAX_DOCS, MAX_K, MAX_QUESTION_CHARS, BadQuestion, check_question
+from ..questions import MAX_DOCS, MAX_K, MAX_QUESTION_CHARS, BadQuestion, check_question
 
 
 def has_control_characters(text: str) -> bool:

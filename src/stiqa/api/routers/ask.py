@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from ...pipeline import Assistant, BadQuestion
+from ...pipeline import Assistant
+from ...questions import BadQuestion
 from ..deps import get_assistant
 from ..schemas import AskRequest, AskResponse, ErrorResponse
 
