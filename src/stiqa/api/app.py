@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from importlib import resources
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -24,8 +25,16 @@ from .routers import admin, ask, collection, documents, health, pages, timeline
 
 log = logging.getLogger(__name__)
 
-# The web chat (no build step): index.html, app.js, style.css at the repository's web/.
-WEB_DIR = Path(__file__).resolve().parents[3] / "web"
+def web_dir() -> Path | None:
+    """The web chat (no build step: index.html, app.js, style.css): the repository's web/,
+    shipped as the package data ``stiqa.web`` (see pyproject.toml); None if it is missing."""
+    try:
+        return Path(str(resources.files("stiqa.web")))
+    except ModuleNotFoundError:
+        return None
+
+
+WEB_DIR = web_dir()
 
 # The chat's pages: no inline script or style, nothing from elsewhere, not framed.
 CONTENT_SECURITY_POLICY = (
