@@ -196,9 +196,7 @@ class AnswerExtractor:
             return before + 0.5 * after if bracketed else after + 0.5 * before
 
         m = mentions[max(range(len(mentions)), key=lambda i: (relevance(i), -i))]
-        if m.end_date and m.end_date != m.date:
-            return (m.end_date if until else m.date), m.end_date
-        return m.date, None
+        return (m.range_end if until and m.range_end else m.date), m.range_end
 
     @staticmethod
     def _with_kind(q: Query, sents: list, first: int, last: int) -> tuple[int, int]:

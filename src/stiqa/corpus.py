@@ -34,7 +34,7 @@ HEADING_OPEN = frozenset("【<＜〈《■")  # a line that starts with one of t
 _TITLE = re.compile(r"^(?:\d{1,2}\.\s*\S|第\d+章(?:\s|$))")
 TITLE_MAX_CHARS = 60  # longer, it is a paragraph that starts with a number ("1. This Law applies…")
 _REFERENCE = "(参考)"
-UNITS = frozenset("年月日度%人件回号条歳時分円万億兆倍台名社校")  # what follows a number
+COUNTERS = frozenset("年月日度%人件回号条歳時分円万億兆倍台名社校")  # what follows a number
 WRAP_WIDTH = 15  # a line at least this long that ends mid-phrase was wrapped
 ITEM_WRAP_WIDTH = 8  # the same inside a list item
 # A line that starts a list item without a bullet glyph: "①", "1. ", "6/1 ", "2023年4月 ", "3月中".
@@ -158,7 +158,7 @@ def should_join(prev: Unit, nxt: Line, across_blank: bool = False) -> bool:
         return False
     if is_katakana(a) and is_katakana(b):
         return True
-    if a.isdigit() and b in UNITS:  # a number and its unit: 令和4 | 年)11月
+    if a.isdigit() and b in COUNTERS:  # a number and its unit: 令和4 | 年)11月
         return True
     width = ITEM_WRAP_WIDTH if prev.item else WRAP_WIDTH
     return prev.last_len >= width and not (is_ascii_alnum(a) and not is_ascii_alnum(b))
@@ -240,7 +240,7 @@ def repair_document(name: str, extracted: Extracted) -> tuple[Document, list[Rep
         title_at, title = find_title(units) if extracted.wrapped else (None, "")
         titled = bool(part.title or title)
         title = part.title or title or next(
-            (u.text.text for u in units if len(u.text) <= 60 and not PAGE_NUMBER.match(u.text.text)), f"{name} p.{part.number}"
+            (u.text.text for u in units if len(u.text) <= TITLE_MAX_CHARS and not PAGE_NUMBER.match(u.text.text)), f"{name} p.{part.number}"
         )
         page_text = Mapped.join([u.text for u in units], "\n")
         start, end = page_text.span()

@@ -116,6 +116,11 @@ class DateMention:
     qualifier: str | None = None
     year_inferred: bool = False
 
+    @property
+    def range_end(self) -> str | None:
+        """The end of the range, or None when the mention is one date (or a range of one)."""
+        return self.end_date if self.end_date and self.end_date != self.date else None
+
 
 def era_to_year(era: str, year: str | int) -> int:
     """Western year of a Japanese era year: ("令和", "元") -> 2019, ("平成", "31") -> 2019.
@@ -165,9 +170,7 @@ def answer_date(mention: DateMention) -> str:
 
     A range reports both ends as an ISO 8601 interval: "FY2014/FY2018", "2024-02/2024-03".
     """
-    if mention.end_date and mention.end_date != mention.date:
-        return f"{mention.date}/{mention.end_date}"
-    return mention.date
+    return f"{mention.date}/{mention.range_end}" if mention.range_end else mention.date
 
 
 def find_dates(text: str, context_year: int | None = None, reference: str | None = None) -> list[DateMention]:

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .normalize import KANGXI_JAPANESE, RADICAL_VARIANTS
+from .normalize import KANGXI_JAPANESE, RADICAL_VARIANTS, char_grams
 
 MAX_PASSAGE_CHARS = 400  # a longer passage cannot count as a hit (the harness's rule)
 MAX_ANSWER_CHARS = 200
@@ -127,7 +127,7 @@ class HttpTarget:
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = timeout
 
-    def _get(self, path: str, body: dict | None = None) -> bytes:
+    def _request(self, path: str, body: dict | None = None) -> bytes:
         data = json.dumps(body).encode() if body is not None else None
         headers = {**self.headers, **({"Content-Type": "application/json"} if data else {})}
         request = urllib.request.Request(self.url + path, data=data, headers=headers)
@@ -135,17 +135,13 @@ class HttpTarget:
             return r.read()
 
     def ask(self, question: str, k: int) -> dict[str, Any]:
-        return json.loads(self._get("/api/ask", {"question": question, "k": k}).decode("utf-8"))
+        return json.loads(self._request("/api/ask", {"question": question, "k": k}).decode("utf-8"))
 
     def text(self, doc: str) -> str | None:
         try:
-            return self._get(f"/api/documents/{urllib.parse.quote(doc)}/text").decode("utf-8")
+            return self._request(f"/api/documents/{urllib.parse.quote(doc)}/text").decode("utf-8")
         except (urllib.error.URLError, OSError):
             return None
-
-
-def _grams(key: str) -> set[str]:
-    return {key[i:i + GRAM] for i in range(max(len(key) - GRAM + 1, 1))}
 
 
 def citation_ok(passage: dict[str, Any], text: str | None) -> bool:
@@ -162,8 +158,8 @@ def citation_ok(passage: dict[str, Any], text: str | None) -> bool:
     cited, shown = match_key(text[start:end]), match_key(str(passage.get("text", "")))
     if not cited or not shown:
         return False
-    wanted = _grams(shown)
-    if len(wanted & _grams(cited)) / len(wanted) >= CITATION_OVERLAP:
+    wanted = char_grams(shown, GRAM)
+    if len(wanted & char_grams(cited, GRAM)) / len(wanted) >= CITATION_OVERLAP:
         return True
     # Repair replaces characters (a vertical font's stand-in glyphs), which breaks 4-grams
     # but not the alignment: the harness's test for plain text.

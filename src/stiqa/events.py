@@ -157,7 +157,7 @@ def build_events(index: Index, document_dates: dict[str, str] | None = None) -> 
             planned = True
         events.append(Event(
             date=m.date,
-            end=m.end_date if m.end_date and m.end_date != m.date else None,
+            end=m.range_end,
             precision=m.precision,
             wording=m.wording,
             text=text,

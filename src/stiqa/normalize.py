@@ -187,6 +187,13 @@ def fix_vertical_glyphs(m: Mapped) -> Mapped:
 _SPACES = re.compile(r"\s+")
 
 
+def char_grams(text: str, n: int = 4) -> frozenset[str]:
+    """The character ``n``-grams of ``text`` without its white space (the text itself if shorter):
+    how much two renderings of one passage share, whatever their line breaks."""
+    key = "".join(text.split())
+    return frozenset(key[i:i + n] for i in range(max(1, len(key) - n + 1)))
+
+
 def normalize_query(text: str) -> str:
     """The same character rules as documents, plus collapsed white space."""
     m = fix_vertical_glyphs(map_chars(text))

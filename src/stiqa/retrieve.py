@@ -38,7 +38,7 @@ from .kinds import (
     wants_time,
 )
 from .lexical import JapaneseTokenizer, is_code
-from .normalize import has_japanese, normalize_query
+from .normalize import char_grams, has_japanese, normalize_query
 from .records import Hit
 
 RRF_K = 60
@@ -149,13 +149,13 @@ class Retriever:
         embed_ms = (time.perf_counter() - t1) * 1000
         for tm in timings:
             tm["embed_ms"] = embed_ms
-        queries = [Query(text, vector, *rest) for text, vector, rest in zip(texts, vectors, analysed)]
-        for q in queries:
-            q.background = float((self.reference @ q.vector).mean())
-        return queries
+        return [
+            Query(text, vector, background=float((self.reference @ vector).mean()), **fields)
+            for text, vector, fields in zip(texts, vectors, analysed)
+        ]
 
-    def _analyse(self, text: str) -> tuple:
-        """The Query fields after text and vector: words, language and what kind of answer is asked for."""
+    def _analyse(self, text: str) -> dict:
+        """The Query fields read from the text alone: words, language and what kind of answer is asked for."""
         terms = self.tokenizer.terms(text)
         japanese = has_japanese(text)
         words = [w for w, _ in terms]
@@ -165,8 +165,11 @@ class Retriever:
         when = wants_date(text)
         spans = [] if when else [mention_span(m) for m in find_dates(text)]
         span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
-        return (words, lexical_words, japanese, when, wants_quantity(text), wanted_unit(text), span,
-                designators(text), 0.0, wants_end(text), wants_span(text), wants_time(text))
+        return {
+            "words": words, "lexical_words": lexical_words, "japanese": japanese, "wants_date": when,
+            "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
+            "names": designators(text), "until": wants_end(text), "period": wants_span(text), "clock": wants_time(text),
+        }
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
         """The passage rows of ``docs`` (None: every passage)."""
@@ -216,7 +219,7 @@ class Retriever:
                 for j, _ in kept
             ):
                 continue
-            mine = grams[i] = self.grams(i)
+            mine = grams[i] = char_grams(self.index.passages[i].text)
             if any(
                 self.docs[i] != self.docs[j] and len(mine & grams[j]) > MAX_OVERLAP * min(len(mine), len(grams[j]))
                 for j, _ in kept
@@ -226,11 +229,6 @@ class Retriever:
             if len(kept) == k:
                 break
         return kept
-
-    def grams(self, i: int) -> frozenset[str]:
-        """The character 4-grams of passage ``i``'s text without white space."""
-        text = "".join(self.index.passages[i].text.split())
-        return frozenset(text[n:n + 4] for n in range(max(1, len(text) - 3)))
 
     def lexical(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         scores = self.index.lexical.scores(q.lexical_words)

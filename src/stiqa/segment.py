@@ -25,8 +25,8 @@ from .records import Citation, Passage, Sentence
 MAX_CHARS = 400
 TARGET_CHARS = 300
 MIN_CHARS = 100
-TAIL_CHARS = 20
-MIN_LETTERS = 3  # a passage with fewer letters is a stray label or page number  # a page's last passage shorter than this joins the one before
+TAIL_CHARS = 20  # a page's last passage shorter than this joins the one before
+MIN_LETTERS = 3  # a passage with fewer letters is a stray label or page number
 _SOFT_BREAK = re.compile(r"[、,，;；:：]")
 
 
@@ -184,11 +184,11 @@ def page_passages(
         left[len(left) // 2:] + right[: (len(right) + 1) // 2]
         for left, right in zip(groups, groups[1:])
     ]
-    windows = [w for w in windows if len(_join(w)) <= seg.max_chars and _says_something(_join(w).text)]
-    windows.sort(key=lambda w: (w[0].text.src[0], -len(w)))
+    joined = [(w, _join(w)) for w in windows]
+    joined = [(w, text) for w, text in joined if len(text) <= seg.max_chars and _says_something(text.text)]
+    joined.sort(key=lambda wt: (wt[0][0].text.src[0], -len(wt[0])))
     passages = []
-    for n, group in enumerate(windows, start=1):
-        text = _join(group)
+    for n, (group, text) in enumerate(joined, start=1):
         start, end = text.span()
         section = page.page.title if page.titled else (group[0].section or page.page.title)
         passages.append(
