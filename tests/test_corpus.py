@@ -96,6 +96,12 @@ def test_page_numbers_are_not_a_title():
     assert doc.title == "部会資料 2 論点の検討(1)"
 
 
+def test_a_document_opening_on_a_numbered_section_has_no_title():
+    doc, pages = _doc("１．我が国の情勢\n\n科学技術は成長の原動力である。\n\n２．政策の方向\n\n研究を支える。\n")
+    assert doc.title == ""
+    assert pages[0].page.title.startswith("1.我が国の情勢")
+
+
 def test_headings_by_the_numbering_of_japanese_documents():
     from stiqa.corpus import heading_level
 

@@ -38,8 +38,8 @@ class Settings:
     k: int = 5
     # Abstain below these evidence scores (answer.Evidence), for questions with and
     # without Japanese words; `python bench/calibrate.py` measures them and their margins.
-    min_evidence: float = 0.0884
-    min_evidence_other: float = 0.0446
+    min_evidence: float = 0.1015
+    min_evidence_other: float = 0.0419
     host: str = "127.0.0.1"
     port: int = 8000
     # Serving (stiqa.api): access control, limits, logging and the index's life cycle.

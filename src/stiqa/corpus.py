@@ -249,8 +249,7 @@ def repair_document(name: str, extracted: Extracted) -> tuple[Document, list[Rep
     sha = hashlib.sha256(extracted.text.encode("utf-8")).hexdigest()
     # A PDF's own Title is often its author's file name; its first lines say what it is.
     lines = unspaced(document_title(repaired[0].units)) if repaired else ""
-    first = (lines or extracted.title) if extracted.format == "pdf" else (extracted.title or lines)
-    doc_title = first or (repaired[0].page.title if repaired else name)
+    doc_title = (lines or extracted.title) if extracted.format == "pdf" else (extracted.title or lines)
     document = Document(
         name, doc_title, [r.page for r in repaired], sha, extracted.format, extracted.page_count,
         document_date(extracted.text),
@@ -272,6 +271,7 @@ HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (7, re.compile(r"^[アイウエオカキクケコサシスセソタチツテト]\s")),
 )
 HEADING_MAX_CHARS = 50
+SECTION_LEVEL = 5  # from here down ("1", "(1)", "ア") a heading numbers a section, never a whole document
 # Who speaks in minutes: "○藤田部会長 それでは…" (the ○ is dropped as a bullet), by the
 # role that Japanese minutes write after a speaker's name.
 SPEAKER = re.compile(
@@ -304,13 +304,18 @@ def speaker_of(unit: Unit) -> str | None:
 def document_title(units: list[Unit]) -> str:
     """A document's title from its first lines: the short lines before the first heading,
     list item or sentence ("法制審議会 商法(船荷証券等関係)部会 第4回会議 議事録"); page
-    numbers are skipped."""
+    numbers are skipped. A document that opens on a numbered section ("1.我が国の…情勢",
+    "(1) 概要") has no title of its own: that line names its first section, and as a title
+    it would be read into every passage of the document."""
     lines: list[str] = []
     for u in units:
         t = u.text.text
         if PAGE_NUMBER.match(t):
             continue
-        if (lines and heading_level(t) is not None) or u.item or len(t) > TITLE_LINE_CHARS or t.endswith("。"):
+        level = heading_level(t)
+        if not lines and level is not None and level >= SECTION_LEVEL:
+            return ""
+        if (lines and level is not None) or u.item or len(t) > TITLE_LINE_CHARS or t.endswith("。"):
             break
         lines.append(t)
         if len(lines) == TITLE_LINES:

@@ -59,7 +59,7 @@ class Page:
 @dataclass
 class Document:
     name: str  # the id: the file's path under corpus/
-    title: str
+    title: str  # the title the document gives itself; "" when it has none
     pages: list[Page]  # the pages (or sections) that hold text
     sha256: str  # of the extracted text
     format: str = "text"  # pdf, docx, html, markdown or text
