@@ -7,7 +7,7 @@
     # 2. fit: the thresholds that separate answerable from unanswerable over all of them
     python bench/calibrate.py fit /tmp/deck.json /tmp/dev.json
 
-Each question gets the answer evidence (stiqa.answer.Evidence). For questions with Japanese
+Each question gets the answer evidence (stiqa.qa.answer.Evidence). For questions with Japanese
 words and without, ``fit`` picks the threshold that keeps false abstention at most
 ``--max-false-abstain`` and abstains on as many unanswerable questions as it can, and prints
 its margins: the distance to the nearest answerable question above and unanswerable one below.
@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from stiqa.config import Settings
-from stiqa.pipeline import Assistant
+from stiqa.service.assistant import Assistant
 
 
 def measure(sets: list[Path], out: Path) -> None:

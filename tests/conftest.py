@@ -44,7 +44,7 @@ def doc_text() -> str:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from stiqa.embed import load_embedder
+    from stiqa.model.embedder import load_embedder
 
     return load_embedder()
 
@@ -58,7 +58,7 @@ def index_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def assistant(index_settings, embedder):
     """The bundled corpus indexed once with the real default model."""
-    from stiqa.pipeline import Assistant
+    from stiqa.service.assistant import Assistant
 
     return Assistant.build(index_settings, embedder)
 
@@ -131,3 +131,14 @@ def stop_serve(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float
         proc.kill()
         proc.wait()
         raise
+
+
+# A test is slow when it needs the real model (and so an index built with it), a server
+# process, a browser or a wheel build: `pytest -m "not slow"` runs the rest in seconds.
+SLOW_FIXTURES = {"embedder", "assistant", "server", "weights", "tiny_model"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

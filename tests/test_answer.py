@@ -1,6 +1,6 @@
 import pytest
 
-from stiqa.answer import MAX_ANSWER_CHARS
+from stiqa.qa.answer import MAX_ANSWER_CHARS
 
 
 @pytest.mark.parametrize(
@@ -83,3 +83,18 @@ def test_a_law_number_is_not_the_date_of_a_decision(assistant):
     text = ("令和2年10月29日法制審議会決定 情報通信機器を利用した法制審議会への出席について"
             "法制審議会令(昭和24年政令第134号)第9条の規定に基づき、情報通信機器を利用した出席に関し定める。")
     assert assistant.extractor.date_in(text, words) == ("2020-10-29", None)
+
+
+def test_abstention_weighs_evidence_by_the_question_s_language_and_needs_the_kind():
+    """The decision alone, on made-up evidence: no model, no index."""
+    from stiqa.qa.answer import COVERAGE_WEIGHT, Evidence
+
+    ja = Evidence(distinctiveness=0.0, coverage=0.4, kind_found=True, japanese=True, top=0.86, background=0.80)
+    assert ja.score == pytest.approx(0.06 + COVERAGE_WEIGHT * 0.4)
+    assert ja.supports_answer(min_score=ja.score, min_score_other=1.0)  # Japanese: the first threshold
+    assert not ja.supports_answer(min_score=ja.score + 1e-6, min_score_other=0.0)
+    en = Evidence(distinctiveness=0.0, coverage=0.0, kind_found=True, japanese=False, top=0.85, background=0.80)
+    assert en.supports_answer(min_score=1.0, min_score_other=0.04)  # English: the other one
+    assert not en.supports_answer(min_score=0.0, min_score_other=0.06)
+    wrong_kind = Evidence(0.0, 1.0, kind_found=False, japanese=True, top=0.99, background=0.0)
+    assert not wrong_kind.supports_answer(0.0, 0.0)  # a "when" question whose excerpt has no date

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from stiqa.api import create_app
-from stiqa.api.schemas import AskResponse
+from stiqa.server import create_app
+from stiqa.server.schemas import AskResponse
 
 
 @pytest.fixture(scope="module")

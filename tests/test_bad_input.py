@@ -14,8 +14,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from stiqa.api import create_app
 from stiqa.questions import MAX_K, MAX_QUESTION_CHARS
+from stiqa.server import create_app
 
 DOC = "sti-policy-2024.txt"
 JSON = {"content-type": "application/json"}

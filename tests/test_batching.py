@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from stiqa.batching import Batcher
 from stiqa.questions import BadQuestion
+from stiqa.service.batching import Batcher
 
 QUESTIONS = [
     "即時オープンアクセスはいつから？",

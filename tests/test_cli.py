@@ -1,6 +1,9 @@
 """The `stiqa` command as a user runs it."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -40,7 +43,7 @@ def test_ask_json_is_the_api_response(env, assistant):
     [
         (["ask", "  "], "the question is empty"),
         (["ask", "大学", "-k", "0"], "between 1 and 50"),
-        (["ask", "大学", "--mode", "fuzzy"], "mode must be one of"),
+        (["ask", "大学", "--mode", "fuzzy"], "STIQA_MODE: Input should be 'dense', 'lexical' or 'hybrid' (not 'fuzzy')"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(env, args, message):
@@ -49,6 +52,7 @@ def test_bad_input_exits_2_with_a_message(env, args, message):
     assert message in r.output
 
 
+@pytest.mark.slow
 def test_index_builds_and_reports(tmp_path, doc_text):
     from .conftest import small_corpus
 
@@ -72,6 +76,7 @@ def test_ask_refuses_an_index_of_another_model(env, index_settings):
     assert "cannot load embedding model" in r.output or "stiqa index" in r.output
 
 
+@pytest.mark.slow
 def test_model_info_says_what_runs_the_model():
     r = runner.invoke(app, ["model", "info", "--json"])
     assert r.exit_code == 0, r.output
@@ -86,7 +91,7 @@ def test_model_info_says_what_runs_the_model():
 def test_a_bad_backend_is_a_configuration_error(monkeypatch):
     monkeypatch.setenv("STIQA_BACKEND", "tensorflow")
     r = runner.invoke(app, ["model", "info"])
-    assert r.exit_code == 2 and "STIQA_BACKEND must be one of auto, onnx, torch" in r.output
+    assert r.exit_code == 2 and "STIQA_BACKEND: Input should be 'auto', 'onnx' or 'torch'" in r.output
 
 
 def test_a_bad_question_is_refused_before_the_model_loads():
@@ -105,3 +110,34 @@ def test_a_bad_question_is_refused_before_the_model_loads():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "2 []", out.stdout + out.stderr
     assert "the question is empty" in out.stderr
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "stiqa.cli", *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **env},
+    )
+
+
+def test_ask_uses_a_running_server_without_loading_anything(server, assistant, tmp_path):
+    """With a `stiqa serve` at STIQA_URL, `stiqa ask` is its client: the same answer, and no
+    model or index in the asking process (an empty index folder would fail in-process)."""
+    env = {"STIQA_URL": server, "STIQA_INDEX_DIR": str(tmp_path / "none")}
+    r = _cli(["ask", "JT-60SAの運転開始記念式典はいつ？", "--json", "--verbose"], env)
+    assert r.returncode == 0, r.stderr
+    assert f"answered by the server at {server}" in r.stderr
+    body = json.loads(r.stdout)
+    expected = assistant.ask("JT-60SAの運転開始記念式典はいつ？", 5).to_dict()
+    assert body["answer"] == expected["answer"]
+    assert [p["id"] for p in body["passages"]] == [p["id"] for p in expected["passages"]]
+    refused = _cli(["ask", "大学", "--doc", "nothing.pdf"], env)
+    assert refused.returncode == 2 and "refused the question: docs: no indexed document named 'nothing.pdf'" in refused.stderr
+
+
+def test_ask_answers_in_process_when_no_server_answers(env, monkeypatch):
+    from .conftest import free_port
+
+    monkeypatch.setenv("STIQA_URL", f"http://127.0.0.1:{free_port()}")
+    r = runner.invoke(app, ["ask", "JT-60SAの運転開始記念式典はいつ？", "-k", "1", "-v"])
+    assert r.exit_code == 0, r.output
+    assert "answering in this process" in r.stderr and "2023年12月1日" in r.stdout

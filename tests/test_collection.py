@@ -10,7 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from stiqa.cli import app
-from stiqa.ingest.collection import CollectionError, add_files, remove_documents, safe_relative
+from stiqa.ingest.collection import (
+    CollectionError,
+    add_files,
+    remove_documents,
+    safe_relative,
+)
 from tests.test_ingest import make_pdf
 
 runner = CliRunner()

@@ -2,8 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from stiqa.config import Settings
-from stiqa.embed import DEFAULT_MODEL
+from stiqa.config import DEFAULT_MODEL, Settings
 
 
 def test_defaults_need_no_environment():
@@ -22,7 +21,7 @@ def test_environment_overrides():
 
 
 def test_bad_mode_is_refused():
-    with pytest.raises(ValueError, match="mode must be one of dense, lexical, hybrid"):
+    with pytest.raises(ValueError, match="STIQA_MODE: Input should be .dense., .lexical. or .hybrid."):
         Settings.from_env({"STIQA_MODE": "semantic"})
 
 
@@ -31,5 +30,27 @@ def test_model_settings_from_the_environment():
     assert (s.backend, s.model_cache, s.threads) == ("torch", Path("/srv/models"), 3)
     d = Settings.from_env({})
     assert (d.backend, d.model_cache, d.threads) == ("auto", None, 0)
-    with pytest.raises(ValueError, match="STIQA_THREADS cannot be negative"):
+    with pytest.raises(ValueError, match="STIQA_THREADS: Input should be greater than or equal to 0"):
         Settings.from_env({"STIQA_THREADS": "-1"})
+
+
+def test_the_readme_documents_every_setting():
+    from stiqa.config import settings_table
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in readme, "README's configuration table is stale: paste stiqa.config.settings_table()"
+
+
+def test_a_bad_value_is_named_on_one_line():
+    with pytest.raises(ValueError) as e:
+        Settings.from_env({"STIQA_PORT": "eighty", "STIQA_CORS_ORIGINS": "http://a, http://b"})
+    assert str(e.value) == "STIQA_PORT: Input should be a valid integer, unable to parse string as an integer (not 'eighty')"
+    s = Settings.from_env({"STIQA_CORS_ORIGINS": "http://a, http://b", "STIQA_ALLOW_UPLOADS": "1"})
+    assert s.cors_origins == ("http://a", "http://b") and s.allow_uploads
+
+
+def test_changes_are_checked_again():
+    s = Settings.from_env({})
+    assert s.updated(port=9000, mode=None).port == 9000
+    with pytest.raises(ValueError, match="STIQA_MODE"):
+        s.updated(mode="semantic")

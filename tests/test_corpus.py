@@ -1,7 +1,7 @@
 import pytest
 
-from stiqa.corpus import repair_document
 from stiqa.ingest import read_bytes
+from stiqa.ingest.layout import repair_document
 from stiqa.normalize import has_extraction_faults
 
 
@@ -103,7 +103,7 @@ def test_a_document_opening_on_a_numbered_section_has_no_title():
 
 
 def test_headings_by_the_numbering_of_japanese_documents():
-    from stiqa.corpus import heading_level
+    from stiqa.ingest.layout import heading_level
 
     assert heading_level("第1部 総論") == 1
     assert heading_level("第2章 新時代を迎えたAI") == 2
@@ -135,7 +135,7 @@ def test_a_heading_line_is_not_joined_to_the_line_before():
 
 
 def test_letter_spaced_titles_are_closed_up():
-    from stiqa.corpus import unspaced
+    from stiqa.ingest.layout import unspaced
 
     assert unspaced("法 制 審 議 会 令") == "法制審議会令"
     assert unspaced("AI の 活用") == "AI の 活用"

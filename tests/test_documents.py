@@ -7,9 +7,9 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from stiqa.api import create_app
 from stiqa.config import Settings
-from stiqa.pipeline import Assistant
+from stiqa.server import create_app
+from stiqa.service.assistant import Assistant
 from tests.conftest import DEV_CORPUS
 from tests.test_ingest import make_pdf
 

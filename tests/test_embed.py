@@ -3,7 +3,12 @@ import unicodedata
 import numpy as np
 import pytest
 
-from stiqa.embed import DEFAULT_MODEL, ModelLoadError, load_embedder, pool_spans
+from stiqa.model.embedder import (
+    DEFAULT_MODEL,
+    ModelLoadError,
+    load_embedder,
+    pool_spans,
+)
 from tests.conftest import minutes_texts
 
 

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from stiqa.cli import app
+from stiqa.client import Client
 from stiqa.evaluation import (
     EvalError,
-    HttpTarget,
     LocalTarget,
     citation_ok,
     evaluate,
@@ -85,7 +85,7 @@ def test_over_http_the_figures_are_the_shared_harness_s(server, assistant, quest
     """The same figures in-process, over HTTP, and from the shared harness (the reference)."""
     questions = read_questions(question_file)
     local = evaluate(questions, LocalTarget(assistant)).summary
-    remote = evaluate(questions, HttpTarget(server)).summary
+    remote = evaluate(questions, Client(server)).summary
     keys = ("hit1", "hit5", "mrr", "answer1", "false_abstain", "abstain", "date1", "cite_ok")
     assert {k: remote[k] for k in keys} == {k: local[k] for k in keys}
     if not HARNESS.exists():

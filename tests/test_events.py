@@ -17,8 +17,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from stiqa.api.routers import timeline as timeline_router
-from stiqa.events import (
+from stiqa.normalize import normalize_query
+from stiqa.records import Citation
+from stiqa.server.routers import timeline as timeline_router
+from stiqa.timeline.events import (
     Event,
     build_events,
     document_dates,
@@ -26,9 +28,7 @@ from stiqa.events import (
     parse_bound,
     span,
 )
-from stiqa.normalize import normalize_query
-from stiqa.records import Citation
-from stiqa.timeline_view import render_timeline, run_timeline
+from stiqa.timeline.view import render_timeline
 
 DOC = "sti-policy-2024.txt"
 
@@ -306,16 +306,16 @@ def test_render_table_and_json(events, assistant):
     assert "FY2014–FY2018" in table and table.endswith("3 event(s)")
     assert json.loads(render_timeline(events, as_json=True)) == {"events": [e.to_dict() for e in events]}
     assert "no dated statements" in render_timeline([])
-    out = run_timeline(assistant, "2024-02", "2024-02", None, "planned", as_json=True)
+    out = render_timeline(assistant.timeline("2024-02", "2024-02", None, "planned"), as_json=True)
     assert [e["text"] for e in json.loads(out)["events"]] == ["CSTI本会議にてパッケージの改定(予定)"]
 
 
 @pytest.fixture()
 def cli(monkeypatch, assistant):
-    """`stiqa timeline` with the session's assistant instead of loading one."""
+    """`stiqa timeline` with the session's assistant instead of loading the index."""
     import stiqa.cli
 
-    monkeypatch.setattr(stiqa.cli, "_assistant", lambda settings, build_if_missing: assistant)
+    monkeypatch.setattr(stiqa.cli, "_library", lambda settings, build_if_missing: assistant)
     return lambda *args: CliRunner().invoke(stiqa.cli.app, ["timeline", *args])
 
 

@@ -19,8 +19,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.python import asgi
 
-from stiqa.api import create_app
 from stiqa.config import Settings
+from stiqa.server import create_app
 
 MAX_EXAMPLES = 50  # per operation and mode
 # Every operation the API documents (read from the app, so a new endpoint is fuzzed too).

@@ -11,9 +11,9 @@ from stiqa.index import (
     build_index,
     current_build,
     load_index,
-    sentence_spans,
 )
-from stiqa.lexical import JapaneseTokenizer
+from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.index.store import sentence_spans
 
 
 def build(settings, embedder):

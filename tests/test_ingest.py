@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from stiqa.corpus import repair_document
 from stiqa.dates import document_date
 from stiqa.ingest import ReadError, corpus_files, doc_id, read_bytes, read_file
+from stiqa.ingest.layout import repair_document
 from stiqa.ingest.markdown import markup_spans
 from stiqa.ingest.pages import page_spans
 from stiqa.ingest.text import decode

@@ -1,4 +1,4 @@
-from stiqa.kinds import has_date, has_quantity, wants_date, wants_quantity
+from stiqa.qa.kinds import has_date, has_quantity, wants_date, wants_quantity
 
 
 def test_when_questions():
@@ -17,12 +17,13 @@ def test_dates_and_quantities_in_text():
     assert has_date("AIセーフティ・インスティテュートの設立(令和6年2月)")
     assert has_date("2025年度に開始") and has_date("6/1 着任") and has_date("令和元年6月11日")
     assert not has_date("東北大学を認定候補に選定")
+    assert not has_date("補助率1/2")  # a fraction, by the rule dates.find_dates reads it with
     assert has_quantity("排水の98%以上") and has_quantity("拠点8都市") and has_quantity("50兆円規模")
     assert not has_quantity("第6期科学技術・イノベーション基本計画")
 
 
 def test_periods_and_deadlines_are_told_apart():
-    from stiqa.kinds import has_span, wants_end, wants_span
+    from stiqa.qa.kinds import has_span, wants_end, wants_span
 
     assert wants_span("日本がGPAIの議長国を務めたのはいつからいつまでですか？")
     assert not wants_span("How long is the public comment period?")  # a duration: a figure answers it
@@ -35,7 +36,7 @@ def test_periods_and_deadlines_are_told_apart():
 
 
 def test_people_counted_in_either_counter_and_times_of_day():
-    from stiqa.kinds import has_quantity, has_time, wanted_unit, wants_quantity, wants_time
+    from stiqa.qa.kinds import has_quantity, has_time, wanted_unit, wants_quantity, wants_time
 
     assert wants_quantity("賛成委員は何名でしたか？") and wanted_unit("賛成委員は何名でしたか？") == "名"
     assert has_quantity("委員12名が賛成", "名") and has_quantity("委員12人が賛成", "名")
@@ -46,7 +47,7 @@ def test_people_counted_in_either_counter_and_times_of_day():
 
 
 def test_durations_and_kanji_numerals_are_figures():
-    from stiqa.kinds import has_quantity, wanted_unit, wants_date, wants_quantity
+    from stiqa.qa.kinds import has_quantity, wanted_unit, wants_date, wants_quantity
 
     assert wants_quantity("委員の任期は何年ですか？") and not wants_date("委員の任期は何年ですか？")
     assert wants_date("何年に設立されましたか？") and not wants_quantity("何年に設立されましたか？")

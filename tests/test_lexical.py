@@ -1,6 +1,6 @@
 import numpy as np
 
-from stiqa.lexical import JapaneseTokenizer, LexicalIndex, is_code
+from stiqa.index.lexical import JapaneseTokenizer, LexicalIndex, is_code
 
 
 def test_content_words_only():

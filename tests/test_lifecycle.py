@@ -17,8 +17,8 @@ import pytest
 
 from stiqa.config import Settings
 from stiqa.index import CURRENT, LOCK_FILE, IndexLoadError, build_index, load_index
-from stiqa.lexical import JapaneseTokenizer
-from stiqa.pipeline import Assistant
+from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.service.assistant import Assistant
 
 from .conftest import ROOT, free_port, small_corpus, start_serve, stop_serve
 

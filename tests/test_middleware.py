@@ -3,20 +3,19 @@
 import io
 import json
 import logging
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
 
-from stiqa.api import create_app
-from stiqa.api.middleware import ACCESS_LOG
+from stiqa.server import create_app
+from stiqa.server.middleware import ACCESS_LOG
 
 KEY = "k3y-for-tests-0123456789"
 QUESTION = {"question": "拠点都市はいくつ集中支援されますか？", "k": 2}
 
 
 def client_for(assistant, **settings) -> TestClient:
-    return TestClient(create_app(replace(assistant.settings, **settings), assistant))
+    return TestClient(create_app(assistant.settings.updated(**settings), assistant))
 
 
 @pytest.fixture(scope="module")

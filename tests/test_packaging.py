@@ -4,7 +4,9 @@ import subprocess
 import sys
 import zipfile
 
-from stiqa.api.app import web_dir
+import pytest
+
+from stiqa.server.app import web_dir
 
 from .conftest import ROOT
 
@@ -14,6 +16,7 @@ def test_the_chat_is_found_as_package_data():
     assert found is not None and (found / "index.html").is_file() and (found / "app.js").is_file()
 
 
+@pytest.mark.slow
 def test_a_built_wheel_carries_the_chat_and_serves_it_from_where_it_is_installed(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT), "-w", str(tmp_path / "wheel")],
@@ -27,7 +30,7 @@ def test_a_built_wheel_carries_the_chat_and_serves_it_from_where_it_is_installed
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
         check=True, capture_output=True, timeout=300,
     )
-    code = "import stiqa.api.app as a; d = a.web_dir(); print(d, (d / 'index.html').is_file())"
+    code = "import stiqa.server.app as a; d = a.web_dir(); print(d, (d / 'index.html').is_file())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
     assert out.stdout.strip() == f"{target / 'stiqa' / 'web'} True", out.stdout + out.stderr

@@ -3,9 +3,9 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from stiqa.api import create_app
-from stiqa.api.routers.pages import locate
+from stiqa.index.pages import locate
 from stiqa.records import Citation, Passage, Sentence
+from stiqa.server import create_app
 
 DOC = "sti-policy-2024.txt"
 
@@ -121,7 +121,7 @@ def test_listed_in_the_api_docs(client):
 def test_the_chat_page_and_its_security_headers(client):
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert '<script src="static/app.js" defer></script>' in r.text
+    assert '<script type="module" src="static/app.js"></script>' in r.text
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert r.headers["x-content-type-options"] == "nosniff"

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from stiqa.index import CURRENT, build_index
-from stiqa.lexical import JapaneseTokenizer
+from stiqa.index.lexical import JapaneseTokenizer
 
 from .conftest import ROOT, small_corpus, start_serve, stop_serve
 

@@ -1,6 +1,6 @@
 import pytest
 
-from stiqa.retrieve import MAX_OVERLAP, fuse
+from stiqa.qa.retrieve import MAX_OVERLAP, fuse
 
 
 def search(assistant, question, mode, k=5):
@@ -21,8 +21,8 @@ def test_english_question_over_japanese_text(assistant):
 
 
 def test_when_question_prefers_dated_passages(assistant, monkeypatch):
-    from stiqa import retrieve
-    from stiqa.kinds import has_date
+    from stiqa.qa import retrieve
+    from stiqa.qa.kinds import has_date
 
     question = "ITER機構長の総理表敬はいつ？"
     with_prior = search(assistant, question, "dense", k=3).hits
@@ -66,7 +66,7 @@ def test_a_question_about_a_period_ranks_passages_of_that_period_first(assistant
 
 
 def test_a_long_question_embeds_its_start_but_is_searched_in_full(assistant):
-    from stiqa.retrieve import MAX_EMBED_CHARS
+    from stiqa.qa.retrieve import MAX_EMBED_CHARS
 
     padding = "資料の内容について詳しく教えてください。" * 15  # well over the embedding's share
     question = "能登半島でISUTが活用した情報システムは？" + padding + "DMATとの連携も"
@@ -98,7 +98,7 @@ def _minutes(date: str, number: int, body: str) -> str:
 def two_meetings(tmp_path_factory, embedder):
     """Two sets of minutes that say the same thing, at meetings a year apart."""
     from stiqa.config import Settings
-    from stiqa.pipeline import Assistant
+    from stiqa.service.assistant import Assistant
 
     folder = tmp_path_factory.mktemp("meetings")
     body = "次回の部会では電子化された証券の名称について議論します。資料は事務局が用意します。"

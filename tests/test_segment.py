@@ -2,10 +2,10 @@ import difflib
 
 import pytest
 
-from stiqa.corpus import repair_document
 from stiqa.ingest import read_bytes
+from stiqa.ingest.layout import repair_document
+from stiqa.ingest.segment import MAX_CHARS, Segmenter, document_passages, page_passages
 from stiqa.normalize import Mapped, has_extraction_faults, map_chars
-from stiqa.segment import MAX_CHARS, Segmenter, document_passages, page_passages
 
 
 @pytest.fixture(scope="module")

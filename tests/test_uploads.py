@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-from stiqa.api import create_app
-from stiqa.pipeline import Assistant
+from stiqa.server import create_app
+from stiqa.service.assistant import Assistant
 from tests.test_ingest import make_pdf
 
 GRANT = make_pdf(["The grant programme opens on 1 April 2025.", "Applications close at the end of May 2025."])
@@ -18,7 +17,7 @@ GRANT = make_pdf(["The grant programme opens on 1 April 2025.", "Applications cl
 
 @pytest.fixture()
 def served(small_settings, embedder):
-    settings = dataclasses.replace(small_settings, allow_uploads=True, max_upload_bytes=200_000, watch_seconds=0)
+    settings = small_settings.updated(allow_uploads=True, max_upload_bytes=200_000, watch_seconds=0)
     assistant = Assistant.build(settings, embedder)
     with TestClient(create_app(settings, assistant)) as client:
         yield settings, client

@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
-from stiqa.vectors import (
+from stiqa.index.vectors import (
     EXACT_MAX,
     SEARCH_THREADS,
     VectorIndexError,

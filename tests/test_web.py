@@ -16,6 +16,8 @@ import pytest
 
 from .conftest import CORPUS, ROOT, start_serve, stop_serve
 
+pytestmark = pytest.mark.slow  # a real browser against a real server
+
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}

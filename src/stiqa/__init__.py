@@ -15,18 +15,18 @@ __version__ = "0.1.0"
 __all__ = ["Assistant", "Settings", "__version__"]
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .pipeline import Assistant
+    from stiqa.config import Settings
+    from stiqa.service.assistant import Assistant
 
 
 def __getattr__(name: str) -> Any:
     # Lazy: importing stiqa must not load torch for `stiqa --help`.
     if name == "Assistant":
-        from .pipeline import Assistant
+        from stiqa.service.assistant import Assistant
 
         return Assistant
     if name == "Settings":
-        from .config import Settings
+        from stiqa.config import Settings
 
         return Settings
     raise AttributeError(name)

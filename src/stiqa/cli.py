@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .config import MODES, Settings
-from .questions import MAX_K
+from stiqa.config import MODES, Settings
+from stiqa.questions import MAX_K
 
 app = typer.Typer(
     add_completion=False,
@@ -31,16 +30,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _settings(corpus: Optional[Path], index: Optional[Path], model: Optional[str], **more) -> Settings:
     try:
-        s = Settings.from_env()
+        return Settings.from_env().updated(corpus_dir=corpus, index_dir=index, model=model, **more)
     except ValueError as e:
         raise _fail(f"bad configuration: {e}", 2) from e
-    changes = {"corpus_dir": corpus, "index_dir": index, "model": model, **more}
-    s = replace(s, **{k: v for k, v in changes.items() if v is not None})
-    try:
-        s.validate()
-    except ValueError as e:
-        raise _fail(str(e), 2) from e
-    return s
 
 
 def _progress(message: str) -> None:
@@ -49,17 +41,23 @@ def _progress(message: str) -> None:
 
 def _assistant(settings: Settings, build_if_missing: bool):
     """Load the assistant; build the index first when there is none yet."""
-    from .embed import ModelLoadError
-    from .index import CURRENT, IndexLoadError
-    from .pipeline import Assistant
+    from stiqa.service.assistant import Assistant
+    from stiqa.service.library import IndexLoadError, ModelLoadError
 
     try:
-        if build_if_missing and not (settings.index_dir / CURRENT).exists():
-            _progress(f"no index in {settings.index_dir}/ yet: building it")
-            return Assistant.build(settings, progress=_progress)
-        return Assistant.load(settings, progress=_progress)
+        return Assistant.load(settings, progress=_progress, build_if_missing=build_if_missing)
     except (IndexLoadError, ModelLoadError, OSError, ValueError) as e:
         raise _fail(" ".join(str(e).split())) from e  # one line, whatever the cause
+
+
+def _library(settings: Settings, build_if_missing: bool):
+    """The index's documents without the model (loaded only to build a missing index)."""
+    from stiqa.service.library import IndexLoadError, Library, ModelLoadError
+
+    try:
+        return Library.open(settings, build_if_missing, _progress)
+    except (IndexLoadError, ModelLoadError, OSError, ValueError) as e:
+        raise _fail(" ".join(str(e).split())) from e
 
 
 @app.command()
@@ -75,25 +73,18 @@ def index(
 def _build(s: Settings, only: set[str] | None = None) -> None:
     """Build the index and print what it holds; ``only``: the documents whose skip lines to print
     (all when None)."""
-    from .embed import ModelLoadError
-    from .index import IndexBusyError, build_index
-    from .lexical import JapaneseTokenizer
-    from .pipeline import embedder_for
+    from stiqa.service.library import IndexBusyError, Library, ModelLoadError, build
 
     try:
-        embedder = embedder_for(s, _progress)
-        built = build_index(s.corpus_dir, s.index_dir, embedder, JapaneseTokenizer(s.lexical_mode), _progress)
+        built = Library(s, build(s, progress=_progress)).summary()
     except (ModelLoadError, FileNotFoundError, ValueError, IndexBusyError) as e:
         raise _fail(str(e)) from e
-    m = built.manifest
-    pages = sum(d.page_count for d in built.documents)
-    chars = sum(p.end - p.start for d in built.documents for p in d.pages)
     typer.echo(
-        f"indexed {len(built.documents)} document(s) ({pages} pages or sections, {chars:,} characters): "
-        f"{m.passages} passages, {m.sentences} sentences, model {m.model} ({m.dim}-d), "
-        f"{m.build_seconds:.1f} s -> {built.path}"
+        f"indexed {built['documents']} document(s) ({built['pages']} pages or sections, {built['characters']:,} "
+        f"characters): {built['passages']} passages, {built['sentences']} sentences, model {built['model']} "
+        f"({built['dim']}-d), {built['seconds']:.1f} s -> {built['path']}"
     )
-    for name, reason in m.skipped.items():
+    for name, reason in built["skipped"].items():
         if only is None or name in only:
             typer.echo(f"skipped {name}: {reason}", err=True)
 
@@ -109,7 +100,7 @@ def add(
 ) -> None:
     """Copy documents into the corpus and index them: only what is new or changed is read and
     embedded. A running `stiqa serve` switches to the new index by itself."""
-    from .ingest.collection import CollectionError, add_files
+    from stiqa.ingest.collection import CollectionError, add_files
 
     s = _settings(corpus, index, model)
     s.corpus_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +121,7 @@ def remove(
     model: Optional[str] = ModelOpt,
 ) -> None:
     """Delete documents from the corpus and rebuild the index without them."""
-    from .ingest.collection import CollectionError, remove_documents
+    from stiqa.ingest.collection import CollectionError, remove_documents
 
     s = _settings(corpus, index, model)
     try:
@@ -162,8 +153,7 @@ def model_info(
 
 
 def _model_info(s: Settings, as_json: bool) -> None:
-    from .embed import ModelLoadError
-    from .pipeline import embedder_for
+    from stiqa.service.library import ModelLoadError, embedder_for
 
     try:
         embedder = embedder_for(s, _progress)
@@ -188,12 +178,15 @@ def ask(
     mode: Optional[str] = typer.Option(None, "--mode", help=f"Ranking: {', '.join(MODES)}."),
     as_json: bool = typer.Option(False, "--json", help="Print exactly the /api/ask response."),
     doc: Optional[list[str]] = typer.Option(None, "--doc", help="Search only this document (repeat for more); ids as `stiqa documents` lists them."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say who answered: a running `stiqa serve`, or this process."),
     corpus: Optional[Path] = CorpusOpt,
     index: Optional[Path] = IndexOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:
-    """Answer a question with cited passages."""
-    from .questions import BadQuestion, check_question
+    """Answer a question with cited passages: by the `stiqa serve` running at STIQA_URL (default
+    the local port) when one answers and no --corpus/--index/--model names another setup;
+    otherwise in this process, loading the model and the index."""
+    from stiqa.questions import BadQuestion, check_question
 
     s = _settings(corpus, index, model, mode=mode)
     try:
@@ -202,24 +195,59 @@ def ask(
             raise BadQuestion(f"-k must be between 1 and {MAX_K}, not {k}")
     except BadQuestion as e:
         raise _fail(str(e), 2) from e
-    try:
-        result = _assistant(s, build_if_missing=True).ask(question, k, s.mode, doc or None)
-    except BadQuestion as e:
-        raise _fail(str(e), 2) from e
+    say = _progress if verbose else (lambda message: None)
+    body = None
+    if corpus or index or model:
+        say("stiqa: answering in this process (--corpus, --index or --model given)")
+    else:
+        body = _ask_server(s, question, k, mode, doc, say)
+    if body is None:
+        try:
+            body = _assistant(s, build_if_missing=True).ask(question, k, s.mode, doc or None).to_dict()
+        except BadQuestion as e:
+            raise _fail(str(e), 2) from e
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    if result.answer:
-        typer.secho(result.answer.text, bold=True)
+    _print_answer(body)
+
+
+def _ask_server(s: Settings, question: str, k: int, mode: Optional[str], docs, say) -> Optional[dict]:
+    """The answer of the `stiqa serve` at ``s.url`` (or the local port), or None to answer here."""
+    from stiqa.client import Client, ClientError, Unreachable
+
+    if s.url == "off":
+        say("stiqa: answering in this process (STIQA_URL=off)")
+        return None
+    url = s.url or f"http://{'127.0.0.1' if s.host in ('0.0.0.0', '::') else s.host}:{s.port}"
+    try:
+        body = Client(url, s.api_key).ask(question, k, mode, docs)
+    except Unreachable as e:
+        say(f"stiqa: {e}: answering in this process")
+        return None
+    except ClientError as e:
+        if e.status >= 500:
+            say(f"stiqa: the server at {url} failed ({e}): answering in this process")
+            return None
+        raise _fail(f"the server at {url} refused the question: {e}", 2) from e
+    say(f"stiqa: answered by the server at {url}")
+    return body
+
+
+def _print_answer(body: dict) -> None:
+    """An /api/ask response for a reader: the answer, then each cited passage."""
+    answer = body.get("answer")
+    if answer:
+        typer.secho(answer["text"], bold=True)
     else:
         typer.secho("この資料には該当する記載が見つかりませんでした (no answer in the documents).", bold=True)
-        if result.hits:
+        if body["passages"]:
             typer.echo("Nearest passages (not an answer):")
-    for h in result.hits:
-        c = h.passage.citation
-        typer.echo(f"\n[{h.rank}] {c.doc} p.{c.page} 「{c.section}」 score {h.score:.3f} chars {c.start}-{c.end}")
-        typer.echo("    " + h.passage.text.replace("\n", "\n    "))
-    typer.echo(f"\n({result.took_ms:.1f} ms)", err=True)
+    for p in body["passages"]:
+        c = p["citation"]
+        typer.echo(f"\n[{p['rank']}] {c['doc']} p.{c['page']} 「{c['section']}」 score {p['score']:.3f} chars {c['start']}-{c['end']}")
+        typer.echo("    " + p["text"].replace("\n", "\n    "))
+    typer.echo(f"\n({body['took_ms']:.1f} ms)", err=True)
 
 
 @app.command("eval")
@@ -236,7 +264,14 @@ def eval_(
 ) -> None:
     """Measure stiqa on a question set: hit@1, hit@5, MRR, answer@1, abstention, date@1, citations
     and latency (the figures of the shared harness)."""
-    from .evaluation import EvalError, HttpTarget, LocalTarget, evaluate, format_report, read_questions
+    from stiqa.client import Client, ClientError
+    from stiqa.evaluation import (
+        EvalError,
+        LocalTarget,
+        evaluate,
+        format_report,
+        read_questions,
+    )
 
     if not 1 <= k <= MAX_K:
         raise _fail(f"-k must be between 1 and {MAX_K}, not {k}", 2)
@@ -245,10 +280,10 @@ def eval_(
     except EvalError as e:
         raise _fail(str(e), 2) from e
     if url:
-        target = HttpTarget(url, api_key)
+        target = Client(url, api_key)
         try:
             target.ask("health check", 1)
-        except (OSError, ValueError) as e:
+        except (ClientError, OSError) as e:
             raise _fail(f"no stiqa service answers at {url}: {e}") from e
     else:
         target = LocalTarget(_assistant(_settings(corpus, index, model), build_if_missing=True))
@@ -280,8 +315,8 @@ def serve(
 
     import uvicorn
 
-    from .api import create_app
-    from .api.logs import configure_logging
+    from stiqa.server import create_app
+    from stiqa.server.logs import configure_logging
 
     s = _settings(corpus, index, model, host=host, port=port)
     configure_logging()
@@ -296,7 +331,7 @@ def serve(
         assistant.close()
         del assistant
         # Each worker's model and FAISS get their share of the cores: more threads than
-        # cores spin against each other (see stiqa.embed).
+        # cores spin against each other (see stiqa.model.embedder).
         share = str(s.threads or max(1, (os.cpu_count() or 1) // workers))
         os.environ.setdefault("OMP_NUM_THREADS", share)
         # The workers (new processes) read their settings from the environment.
@@ -308,7 +343,7 @@ def serve(
         # pings; on a busy machine that takes longer than uvicorn's 5 s.
         uvicorn.run("stiqa.cli:worker_app", factory=True, workers=workers, timeout_worker_healthcheck=60, **options)
         return
-    typer.echo(f"stiqa: serving {len(assistant.index.passages)} passages on {where}", err=True)
+    typer.echo(f"stiqa: serving {assistant.status()['passages']} passages on {where}", err=True)
     # Uvicorn answers SIGTERM/SIGINT by finishing the requests in flight, then raises the
     # signal again for the handler it found: a graceful stop ends with exit status 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -325,8 +360,8 @@ def _stopped(signum, frame) -> None:
 
 def worker_app():
     """The app of one `stiqa serve --workers N` process (uvicorn imports it by name)."""
-    from .api import create_app
-    from .api.logs import configure_logging
+    from stiqa.server import create_app
+    from stiqa.server.logs import configure_logging
 
     configure_logging()
     return create_app(Settings.from_env())
@@ -341,15 +376,7 @@ def documents(
 ) -> None:
     """List the indexed documents (id, format, pages, passages, date, title) and the files that
     could not be read, with the reason. Reads the index only: no model is loaded."""
-    import json
-
-    from .index import IndexLoadError, load_index
-
-    s = _settings(corpus, index, model)
-    try:
-        rows = load_index(s.index_dir, s.model, s.corpus_dir).listing()
-    except IndexLoadError as e:
-        raise _fail(str(e)) from e
+    rows = _library(_settings(corpus, index, model), build_if_missing=False).documents()
     if as_json:
         typer.echo(json.dumps({"documents": rows}, ensure_ascii=False, indent=1))
         return
@@ -376,16 +403,16 @@ def timeline(
     """List the dated statements of the documents (decisions, launches, plans) with citations."""
     import shutil
 
-    from .events import filter_events
-    from .timeline_view import run_timeline
+    from stiqa.timeline.events import filter_events
+    from stiqa.timeline.view import render_timeline
 
-    try:  # check the input before loading the model and index
+    try:  # check the input before loading the index
         filter_events([], from_, to, query, status)
     except ValueError as e:
         raise _fail(str(e), 2) from e
-    assistant = _assistant(_settings(corpus, index, model), build_if_missing=True)
+    events = _library(_settings(corpus, index, model), build_if_missing=True).timeline(from_, to, query, status)
     width = shutil.get_terminal_size((120, 24)).columns
-    typer.echo(run_timeline(assistant, from_, to, query, status, as_json, width))
+    typer.echo(render_timeline(events, as_json, width))
 
 
 def main() -> None:

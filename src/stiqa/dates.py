@@ -433,7 +433,7 @@ def _parse_layout(text: str, pos: int) -> _Point | None:
                 return None
     if m is None:
         m = _MD_SLASH.match(text, pos)
-        if m is None or _is_fraction(text, pos, m.end()):
+        if m is None or is_fraction(text, pos, m.end()):
             return None
     p.month = int(m["m"])
     p.day = int(m["d"]) if m["d"] else None
@@ -451,7 +451,8 @@ def _era_year(era: str, n: str) -> int | None:
         return None
 
 
-def _is_fraction(text: str, start: int, end: int) -> bool:
+def is_fraction(text: str, start: int, end: int) -> bool:
+    """Whether the number at text[start:end] is a fraction or ratio (補助率1/2), not a date."""
     before = text[max(0, start - 2):start]
     return before.endswith(_FRACTION_BEFORE) or bool(_FRACTION_AFTER.match(text, end))
 

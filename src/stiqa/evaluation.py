@@ -24,15 +24,13 @@ import json
 import statistics
 import time
 import unicodedata
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .normalize import KANGXI_JAPANESE, RADICAL_VARIANTS, char_grams
+from stiqa.client import ClientError
+from stiqa.normalize import KANGXI_JAPANESE, RADICAL_VARIANTS, char_grams
 
 MAX_PASSAGE_CHARS = 400  # a longer passage cannot count as a hit (the harness's rule)
 MAX_ANSWER_CHARS = 200
@@ -116,32 +114,7 @@ class LocalTarget:
         return self.assistant.ask(question, k).to_dict()
 
     def text(self, doc: str) -> str | None:
-        return self.assistant.index.text(doc)
-
-
-class HttpTarget:
-    """A running stiqa service (or any service that keeps its contract)."""
-
-    def __init__(self, url: str, api_key: str | None = None, timeout: float = 30.0) -> None:
-        self.url = url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.timeout = timeout
-
-    def _request(self, path: str, body: dict | None = None) -> bytes:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {**self.headers, **({"Content-Type": "application/json"} if data else {})}
-        request = urllib.request.Request(self.url + path, data=data, headers=headers)
-        with urllib.request.urlopen(request, timeout=self.timeout) as r:
-            return r.read()
-
-    def ask(self, question: str, k: int) -> dict[str, Any]:
-        return json.loads(self._request("/api/ask", {"question": question, "k": k}).decode("utf-8"))
-
-    def text(self, doc: str) -> str | None:
-        try:
-            return self._request(f"/api/documents/{urllib.parse.quote(doc)}/text").decode("utf-8")
-        except (urllib.error.URLError, OSError):
-            return None
+        return self.assistant.text(doc)
 
 
 def citation_ok(passage: dict[str, Any], text: str | None) -> bool:
@@ -232,7 +205,7 @@ def evaluate(questions: list[Question], target: Target, k: int = 10) -> Report:
         t0 = time.perf_counter()
         try:
             data = target.ask(q.question, k)
-        except (urllib.error.URLError, OSError, ValueError) as e:
+        except (ClientError, OSError, ValueError) as e:  # Unreachable is an OSError
             o.error = str(e)
             outcomes.append(o)
             continue

@@ -97,8 +97,12 @@ class AskResult:
     evidence: Any = None  # answer.Evidence: why it answered or abstained
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``/api/ask`` response body (see ../shared/eval/README.md)."""
-        return {
+        """The ``/api/ask`` response body, checked against the contract (:mod:`stiqa.contract`)."""
+        from stiqa.contract import (
+            AskResponse,  # pydantic: loaded when the first answer is given
+        )
+
+        return AskResponse.model_validate({
             "question": self.question,
             "answerable": self.answerable,
             "answer": asdict(self.answer) if self.answer else None,
@@ -113,4 +117,4 @@ class AskResult:
                 for h in self.hits
             ],
             "took_ms": round(self.took_ms, 2),
-        }
+        }).model_dump()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .base import Extracted, Part, ReadError
+from stiqa.ingest.base import Extracted, Part, ReadError
 
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 # Between the cells of a table row: white space, so that a cited row is the cells' own text,

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .files import corpus_files, doc_id
+from stiqa.ingest.files import corpus_files, doc_id
 
 
 class CollectionError(ValueError):

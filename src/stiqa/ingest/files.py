@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import MAX_FILE_BYTES, Extracted, Reader, ReadError
-from .html import HtmlReader
-from .markdown import MarkdownReader
-from .pdf import PdfReader
-from .text import TextReader
-from .word import DocxReader
+from stiqa.ingest.base import MAX_FILE_BYTES, Extracted, Reader, ReadError
+from stiqa.ingest.html import HtmlReader
+from stiqa.ingest.markdown import MarkdownReader
+from stiqa.ingest.pdf import PdfReader
+from stiqa.ingest.text import TextReader
+from stiqa.ingest.word import DocxReader
 
 # Asked in this order; plain text, the last, takes whatever decodes as text.
 READERS: tuple[Reader, ...] = (PdfReader(), DocxReader(), HtmlReader(), MarkdownReader(), TextReader())

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from .base import Extracted, Reader, ReadError
-from .blocks import CELL_SEPARATOR, Block, assemble, clean
-from .text import decode
+from stiqa.ingest.base import Extracted, Reader, ReadError
+from stiqa.ingest.blocks import CELL_SEPARATOR, Block, assemble, clean
+from stiqa.ingest.text import decode
 
 DROP = (
     "script, style, noscript, template, svg, iframe, object, canvas, form, button, select, "

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .base import Extracted, Part, Reader, ReadError
-from .text import decode
+from stiqa.ingest.base import Extracted, Part, Reader, ReadError
+from stiqa.ingest.text import decode
 
 SUFFIXES = (".md", ".markdown")
 # Markup at a line's start: heading hashes, quote marks, list bullets and numbers.

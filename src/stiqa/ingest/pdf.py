@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .base import Extracted, Part, Reader, ReadError
+from stiqa.ingest.base import Extracted, Part, Reader, ReadError
 
 _LOCK = threading.Lock()
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import codecs
 
-from .base import Extracted, Part, Reader, ReadError
-from .pages import page_spans
+from stiqa.ingest.base import Extracted, Part, Reader, ReadError
+from stiqa.ingest.pages import page_spans
 
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 # Tried in this order when the file is not UTF-8 (nor ISO-2022-JP, known by its escapes);

@@ -7,8 +7,14 @@ import io
 import re
 import zipfile
 
-from .base import MAX_PACKING_RATIO, MAX_UNPACKED_BYTES, Extracted, Reader, ReadError
-from .blocks import CELL_SEPARATOR, Block, assemble, clean
+from stiqa.ingest.base import (
+    MAX_PACKING_RATIO,
+    MAX_UNPACKED_BYTES,
+    Extracted,
+    Reader,
+    ReadError,
+)
+from stiqa.ingest.blocks import CELL_SEPARATOR, Block, assemble, clean
 
 # "Heading 2", "見出し 2" (Japanese Word), "Title": the style names Word gives headings.
 _HEADING = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)

@@ -5,5 +5,6 @@
 the tokenizer) into a standard sentence-transformers folder in the model cache;
 ``onnx_export`` and ``cpu`` give it the ONNX file this CPU runs best;
 ``backends`` load a folder as a ``SentenceTransformer`` (ONNX Runtime or torch).
-Imports nothing from the rest of stiqa; :mod:`stiqa.embed` is its user.
+Stage 1 beside :mod:`stiqa.ingest`: imports only the foundation modules. :mod:`.embedder` turns
+texts into vectors for the index and the questions.
 """

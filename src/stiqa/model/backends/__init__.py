@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import Backend, ModelFolder
-
-BACKENDS = ("onnx", "torch")
-BACKEND_CHOICES = ("auto", *BACKENDS)  # "auto": onnx for the default model, torch for others
+from stiqa.config import BACKEND_CHOICES, BACKENDS
+from stiqa.model.backends.base import Backend, ModelFolder
 
 
 def backend(name: str, progress: Callable[[str], None] | None = None) -> Backend:
     """The backend called ``name`` (one of :data:`BACKENDS`)."""
     if name == "onnx":
-        from .onnx_backend import OnnxBackend
+        from stiqa.model.backends.onnx_backend import OnnxBackend
 
         return OnnxBackend(progress=progress)
     if name == "torch":
-        from .torch_backend import TorchBackend
+        from stiqa.model.backends.torch_backend import TorchBackend
 
         return TorchBackend()
     raise ValueError(f"the model backend must be one of {', '.join(BACKENDS)}, not {name!r}")

@@ -24,9 +24,9 @@ from sentence_transformers.models import Transformer
 from sentence_transformers.util import import_from_string
 from tokenizers import Tokenizer
 
-from ..cpu import int8_kernel
-from ..onnx_export import ensure_onnx, onnx_file
-from .base import Backend, ModelFolder
+from stiqa.model.backends.base import Backend, ModelFolder
+from stiqa.model.cpu import int8_kernel
+from stiqa.model.onnx_export import ensure_onnx, onnx_file
 
 
 class OnnxTransformer(InputModule):
@@ -152,21 +152,21 @@ class OnnxBackend(Backend):
         listed = json.loads((path / "modules.json").read_text(encoding="utf-8"))
         if not listed or not issubclass(import_from_string(listed[0]["type"]), Transformer):
             raise ValueError(f"{path} does not start with a Transformer module; use the torch backend")
-        settings = _read_json(path / "sentence_bert_config.json")
+        settings = read_json(path / "sentence_bert_config.json")
         modules: list[torch.nn.Module] = [
             OnnxTransformer(path, self.model_file(folder), threads, int(settings.get("max_seq_length") or 512))
         ]
         for entry in listed[1:]:
             module_class = import_from_string(entry["type"])
             modules.append(module_class.load(str(path), subfolder=entry.get("path", ""), local_files_only=True))
-        config = _read_json(path / "config_sentence_transformers.json")
+        config = read_json(path / "config_sentence_transformers.json")
         return SentenceTransformer(
             modules=modules, device="cpu", prompts=config.get("prompts") or None,
             default_prompt_name=config.get("default_prompt_name"),
         )
 
 
-def _read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from sentence_transformers import SentenceTransformer
 
-from ..quiet import quiet
-from .base import Backend, ModelFolder
+from stiqa.model.backends.base import Backend, ModelFolder
+from stiqa.model.quiet import quiet
 
 
 class TorchBackend(Backend):

@@ -1,0 +1,109 @@
+"""Lexical ranking: SudachiPy words scored with BM25 (bm25s).
+
+Japanese has no spaces, so words come from SudachiPy. Japanese words are
+reduced to their normalised form (so 行う/行なう match); ASCII words are kept
+as written, lower-cased (Sudachi would normalise "open" to オープン, which makes
+every English question match katakana loanwords at random). Function words
+(particles, auxiliaries, symbols, question words) are left out: they carry no
+topic and only add noise to BM25.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from sudachipy import Dictionary, SplitMode
+
+SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号", "代名詞", "連体詞", "接続詞", "感動詞"})
+STOP_WORDS = frozenset(
+    """為る 有る 居る 成る 出来る れる られる 言う 思う 下さる 行く 来る 的 等 など こと もの ため よう
+    いつ どこ 何 誰 どれ どの どう 幾つ いくら 何時 何人 ごろ 頃 つく 教える 知る 説明 述べる 挙げる 下さい 欲しい
+    a an the of to in on for and or is are was were be been by with from at as what when which who whom
+    whose where why how does do did can could will would should may might much many this that these those""".split()
+)
+
+
+def tokenizer_name(mode: str) -> str:
+    """The BM25 words' tokenizer as an index's manifest names it."""
+    return f"sudachi-core-{mode}"
+
+
+class JapaneseTokenizer:
+    """SudachiPy words for BM25; one Sudachi tokenizer per thread (they are not shared-safe).
+
+    Text is analysed in Sudachi's longest units (mode C), where part of speech
+    and question words are recognised best (いくつ, 何人), and each content word
+    is then emitted in ``mode`` units (A by default: 東北大学 -> 東北, 大学) so
+    that a word matches its compounds.
+    """
+
+    def __init__(self, mode: str = "A") -> None:
+        self.mode = mode
+        self.name = tokenizer_name(mode)  # what an index's manifest records, and loading checks
+        self._split = {"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}[mode]
+        self._dictionary = Dictionary(dict="core")
+        self._local = threading.local()
+
+    def _tokenizer(self):
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            tok = self._local.tok = self._dictionary.create(SplitMode.C)
+        return tok
+
+    def terms(self, text: str) -> list[tuple[str, str]]:
+        """(word, surface) pairs of the content words of ``text``."""
+        out = []
+        for m in self._tokenizer().tokenize(text):
+            pos = m.part_of_speech()
+            if pos[0] in SKIP_POS or pos[1] in SKIP_POS or m.normalized_form() in STOP_WORDS:
+                continue
+            parts = list(m.split(self._split)) if self._split != SplitMode.C else []
+            for part in parts or [m]:
+                surface = part.surface().strip()
+                word = surface.lower() if surface.isascii() else part.normalized_form()
+                if word and word not in STOP_WORDS:
+                    out.append((word, surface))
+        return out
+
+    def words(self, text: str) -> list[str]:
+        return [w for w, _ in self.terms(text)]
+
+
+def is_code(surface: str) -> bool:
+    """An acronym or code (SBIR, JT-60SA, 2030): the same in any language, unlike "global"."""
+    return surface.isascii() and (surface.isupper() or any(c.isdigit() for c in surface))
+
+
+class LexicalIndex:
+    """BM25 over pre-tokenised passages."""
+
+    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
+        self.retriever = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, docs: list[list[str]]) -> LexicalIndex:
+        retriever = bm25s.BM25()
+        retriever.index([d or [""] for d in docs], show_progress=False)
+        return cls(retriever, len(docs))
+
+    def save(self, directory: Path) -> None:
+        self.retriever.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(directory)), size)
+
+    def known(self, words: list[str]) -> int:
+        """How many of ``words`` occur in the corpus at all."""
+        return sum(w in self.retriever.vocab_dict for w in words)
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        """BM25 score of every passage; zeros where no query word occurs."""
+        known = [w for w in words if w in self.retriever.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)

@@ -1,0 +1,108 @@
+"""What kind of answer a question wants, and whether a text can give it.
+
+Half of what users ask is "when" and much of the rest "how many": a passage
+that mentions no date cannot answer "いつ設立されましたか", however close its
+wording. Retrieval and answer extraction give such passages a small prior.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stiqa.dates import find_dates, is_fraction
+
+# 何年 asks which year ("何年に設立") unless it asks how many ("任期は何年ですか", "何年間").
+_DURATION = r"(?:間|です|程度|くらい|ぐらい|ほど)"
+WHEN = re.compile(
+    rf"いつ|何年(?!{_DURATION})|何月|何日(?!{_DURATION})|時期|日程|スケジュール|予定は|頃に?|"
+    r"\bwhen\b|what (?:year|month|date|time)|by when|schedule",
+    re.IGNORECASE,
+)
+HOW_MANY = re.compile(
+    rf"いくつ|いくら|何[%％台人名位件個社校都市カ国](?!も)|何パーセント|何[年日]{_DURATION}|何か月|何ヶ月|"
+    r"どのくらい|どれくらい|どの程度|規模は|"
+    r"how (?:many|much|long|often)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
+    re.IGNORECASE,
+)
+DATE = re.compile(
+    r"(?:\d{4}|(?:令和|平成|昭和)(?:\d{1,2}|元))\s*年|\d{1,2}\s*月|\d{1,2}/\d{1,2}|\bFY\s?\d{4}",
+)
+# A figure: digits, or kanji numerals as laws and rules write them (委員二十人以内, 任期は二年).
+NUMBER = r"(?:\d[\d,.]*|[〇一二三四五六七八九十百千]+)"
+QUANTITY = re.compile(
+    NUMBER + r"\s*(?:%|％|万|億|兆|千|百|台|人|名|位|件|個|社|拠点|都市|か国|カ国|倍|時間|日間|か月|ヶ月|カ月|年間?|分|歳"
+    r"|円|ドル|ユーロ|メートル)"
+)
+# The unit a "how many" question asks for, where it names one.
+UNITS = (
+    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点)(?!も)"), None),
+    (re.compile(r"何\s*(?:%|％|パーセント)|what (?:percentage|share|percent)", re.IGNORECASE), "%"),
+    (re.compile(r"何\s*(?:カ|か|ヵ|ケ)国|how many countries", re.IGNORECASE), "国"),
+    (re.compile(r"how many people", re.IGNORECASE), "人"),
+    (re.compile(r"いくら|金額|予算額|\bbudget\b|\bcosts?\b|how much (?:money|funding)", re.IGNORECASE), "円"),
+)
+
+
+COUNTED_AS = {"人": "(?:人|名)", "名": "(?:人|名)", "円": "(?:円|ドル|ユーロ|ポンド|元)"}  # one thing, several counters
+TIME_ASKED = re.compile(r"何時(?!間|点|期|代)|what time", re.IGNORECASE)
+CLOCK = re.compile(r"\d{1,2}\s*時(?!間|点|期|代)|\d{1,2}:\d{2}")
+# A period's two ends ("いつからいつまで"); "期間はどのくらい" and "how long" ask a duration instead.
+SPAN = re.compile(r"いつからいつまで|期間はいつ|from when|what period", re.IGNORECASE)
+UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
+
+
+def wants_end(question: str) -> bool:
+    """The question asks until when (いつまで, 締切): of a range, the end answers it."""
+    return bool(UNTIL.search(question))
+
+
+def wants_span(question: str) -> bool:
+    """The question asks for a period (いつからいつまで, 期間): its answer gives two dates."""
+    return bool(SPAN.search(question))
+
+
+def has_span(text: str) -> bool:
+    """``text`` can give a period: a range, or two dates (2022年11月から2023年12月にかけて)."""
+    found = find_dates(text)
+    return len(found) >= 2 or any(m.end_date for m in found)
+
+
+def wants_date(question: str) -> bool:
+    return bool(WHEN.search(question))
+
+
+def wants_quantity(question: str) -> bool:
+    return bool(HOW_MANY.search(question))
+
+
+def has_date(text: str) -> bool:
+    """A date as a passage may give one, its year left to the document (「10月12日」); a
+    fraction (「補助率1/2」) is not one, by the rule :func:`stiqa.dates.find_dates` reads it with."""
+    return any("/" not in m.group() or not is_fraction(text, m.start(), m.end()) for m in DATE.finditer(text))
+
+
+def wanted_unit(question: str) -> str | None:
+    """"何人" -> "人", "いくら" -> "円", "何%" -> "%"; None when no unit is named."""
+    for pattern, unit in UNITS:
+        m = pattern.search(question)
+        if m:
+            return unit or m.group(1)
+    return None
+
+
+def has_quantity(text: str, unit: str | None = None) -> bool:
+    """A figure in ``text``; with ``unit``, a figure counted in that unit ("1,000万人" for 人;
+    people are counted in 人 or 名)."""
+    if unit is None:
+        return bool(QUANTITY.search(text))
+    counted = COUNTED_AS.get(unit, re.escape(unit))
+    return bool(re.search(NUMBER + r"\s*(?:万|億|兆|千|百)?\s*" + counted, text))
+
+
+def wants_time(question: str) -> bool:
+    """The question asks what time of day (何時に終了): a clock time answers it."""
+    return bool(TIME_ASKED.search(question))
+
+
+def has_time(text: str) -> bool:
+    return bool(CLOCK.search(text))

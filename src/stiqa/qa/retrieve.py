@@ -1,0 +1,295 @@
+"""Find the passages for a question: dense (FAISS), lexical (BM25) or both fused.
+
+Hybrid ranking is reciprocal-rank fusion (RRF): it needs no score calibration
+between cosine similarities and BM25 scores, and a side that finds nothing
+(BM25 for an English question over Japanese text) simply does not vote.
+
+The dense side adds a small prior for passages that can give the kind of
+answer asked for (a date for "when", a figure for "how many"; see
+:mod:`stiqa.qa.kinds`), for a question about a time ("2024年度に予定されて
+いる取組は？") for passages with a date in that span or of a document dated in
+it (minutes of a meeting then), and for a question that names a meeting or a
+paper by number for the passages of the documents whose titles give it. Passages overlap (see :mod:`stiqa.ingest.segment`), so of two
+that share most of their text only the better ranked one is returned.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stiqa.dates import find_dates, iso_span, mention_span, overlaps
+from stiqa.index import Index, vectors
+from stiqa.index.lexical import JapaneseTokenizer, is_code
+from stiqa.model.embedder import Embedder
+from stiqa.normalize import char_grams, has_japanese, normalize_query
+from stiqa.qa.kinds import (
+    has_date,
+    has_quantity,
+    has_span,
+    has_time,
+    wanted_unit,
+    wants_date,
+    wants_end,
+    wants_quantity,
+    wants_span,
+    wants_time,
+)
+from stiqa.records import Hit
+
+RRF_K = 60
+DEPTH = 50  # candidates taken from each ranker; also the reference rank for distinctiveness
+KIND_PRIOR = 0.03  # cosine bonus for a passage that holds the kind of answer asked for
+MAX_OVERLAP = 0.5  # share of the shorter passage two results may have in common
+# The query embedding reads at most this many characters of a question. Real questions are
+# far shorter; a long one costs the model time that grows faster than its length (here 134
+# ms at 256 characters, 800 ms at 1,000), all of it on the one model thread other requests
+# wait for. The lexical side still reads the whole question.
+MAX_EMBED_CHARS = 256
+TITLE_PRIOR = 0.03  # cosine bonus for a passage of a document whose title the question names
+# What names one document among its siblings: the meeting, part or paper number in a title
+# ("第9回会議", "部会資料 7") and in a question ("第９回会議の開催予定日は？", "the 8th meeting").
+_DESIGNATOR = re.compile(r"第(\d+)\s*([回部章節号])|資料\s*(\d+)")
+_ENGLISH_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\s+(meeting|session)", re.IGNORECASE)
+
+
+def designators(text: str) -> frozenset[str]:
+    """The numbered names in ``text`` (NFKC): {"第9回", "資料7"}; English "8th meeting" is 第8回."""
+    found = {f"第{m[1]}{m[2]}" if m[1] else f"資料{m[3]}" for m in _DESIGNATOR.finditer(text)}
+    found.update(f"第{m[1]}回" for m in _ENGLISH_ORDINAL.finditer(text))
+    return frozenset(found)
+
+
+@dataclass
+class Retrieved:
+    hits: list[Hit]
+    # How far the best passage stands out: its cosine minus the DEPTH-th best one's.
+    # Off-topic questions score every passage about the same.
+    distinctiveness: float
+    top: float = 0.0  # the best passage's cosine similarity to the question
+
+
+@dataclass
+class Query:
+    """A question as the retrievers see it."""
+
+    text: str
+    vector: np.ndarray
+    words: list[str]  # content words
+    lexical_words: list[str]  # the words BM25 looks for
+    japanese: bool = True
+    wants_date: bool = False
+    wants_quantity: bool = False
+    unit: str | None = None  # the unit a "how many" question names
+    span: tuple[str, str] | None = None  # the time a question is about ("2024年度の…")
+    names: frozenset[str] = field(default_factory=frozenset)  # numbered names it gives (see designators)
+    background: float = 0.0  # mean cosine to the reference lines (see Embedder.reference)
+    until: bool = False  # asks until when: a range's end answers it
+    period: bool = False  # asks for a period (いつからいつまで): an answer gives two dates
+    clock: bool = False  # asks what time of day (何時に): an answer gives a clock time
+
+    @property
+    def asks_kind(self) -> bool:
+        """It asks for a kind of answer: a date, a figure or a time of day."""
+        return self.wants_date or self.wants_quantity or self.clock
+
+    def finds_kind(self, text: str) -> bool:
+        """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
+        if self.clock:
+            return has_time(text)
+        if self.wants_date and has_date(text):
+            return not self.period or has_span(text)
+        return self.wants_quantity and has_quantity(text, self.unit)
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, tokenizer: JapaneseTokenizer) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.reference = embedder.reference
+        self.dated = np.array([has_date(p.text) for p in index.passages], dtype=bool)
+        self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
+        self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
+        self.docs = [p.citation.doc for p in index.passages]
+        rows: dict[str, list[int]] = {}
+        for row, doc in enumerate(self.docs):
+            rows.setdefault(doc, []).append(row)
+        self.rows_of_doc = {d: np.asarray(r, dtype=np.int64) for d, r in rows.items()}
+        self.doc_names = {d.name: designators(d.title) for d in index.documents}
+        self.title_names = [self.doc_names.get(doc, frozenset()) for doc in self.docs]
+        dated_docs = {d.name: iso_span(d.date) for d in index.documents if d.date}
+        self.doc_spans = [dated_docs.get(doc) for doc in self.docs]
+        self.date_spans = [[mention_span(m) for found in dates for m in found] for dates in index.sentence_dates]
+
+    def query(self, question: str, mode: str, timings: dict[str, float]) -> Query:
+        """``question`` as the retrievers see it (embedded in every mode: answer
+        choice and abstention use the vector too)."""
+        return self.queries([question], [timings])[0]
+
+    def queries(self, questions: list[str], timings: list[dict[str, float]]) -> list[Query]:
+        """Several questions at once, embedded in one model call (cheaper per question
+        than one call each; see :class:`stiqa.service.batching.Batcher`). Each question's
+        ``timings`` get its own analysis time and the batch's embedding time."""
+        texts, analysed = [], []
+        for question, tm in zip(questions, timings):
+            t0 = time.perf_counter()
+            text = normalize_query(question)
+            texts.append(text)
+            analysed.append(self._analyse(text))
+            tm["normalize_ms"] = (time.perf_counter() - t0) * 1000
+        t1 = time.perf_counter()
+        vectors = self.embedder.queries([t[:MAX_EMBED_CHARS] for t in texts]) if texts else []
+        embed_ms = (time.perf_counter() - t1) * 1000
+        for tm in timings:
+            tm["embed_ms"] = embed_ms
+        return [
+            Query(text, vector, background=float((self.reference @ vector).mean()), **fields)
+            for text, vector, fields in zip(texts, vectors, analysed)
+        ]
+
+    def _analyse(self, text: str) -> dict:
+        """The Query fields read from the text alone: words, language and what kind of answer is asked for."""
+        terms = self.tokenizer.terms(text)
+        japanese = has_japanese(text)
+        words = [w for w, _ in terms]
+        # Over Japanese text, the English words of an English question match only stray
+        # English (citations, labels); its acronyms and numbers match what they name.
+        lexical_words = words if japanese else [w for w, surface in terms if is_code(surface)]
+        when = wants_date(text)
+        spans = [] if when else [mention_span(m) for m in find_dates(text)]
+        span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
+        return {
+            "words": words, "lexical_words": lexical_words, "japanese": japanese, "wants_date": when,
+            "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
+            "names": designators(text), "until": wants_end(text), "period": wants_span(text), "clock": wants_time(text),
+        }
+
+    def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
+        """The passage rows of ``docs`` (None: every passage)."""
+        if docs is None:
+            return None
+        found = [self.rows_of_doc[d] for d in docs if d in self.rows_of_doc]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+    def named_rows(self, q: Query, rows: np.ndarray | None) -> np.ndarray | None:
+        """The rows of the documents whose titles give a name the question gives (among ``rows``)."""
+        if not q.names:
+            return None
+        docs = {d for d, names in self.doc_names.items() if q.names & names}
+        found = self.rows(frozenset(docs))
+        if rows is not None:
+            found = np.intersect1d(found, rows)
+        return found if len(found) else None
+
+    def dense(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Passages by cosine similarity, best first (among ``rows`` if given)."""
+        total = self.index.vectors.ntotal if rows is None else len(rows)
+        if not total:
+            return []
+        scores, ids = vectors.search(self.index.vectors, q.vector[None, :], min(n, total), rows)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def prior(self, q: Query, i: int) -> float:
+        fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i])
+        if q.span is not None:
+            own = self.doc_spans[i]  # the document's own date: minutes of a meeting in that period
+            fits += any(overlaps(q.span, s) for s in self.date_spans[i]) or (own is not None and overlaps(q.span, own))
+        named = bool(q.names & self.title_names[i])
+        return KIND_PRIOR * fits + TITLE_PRIOR * named
+
+    def distinct(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+        """The best ``k`` of ``ranked`` with no two sharing most of their text: overlapping
+        windows of one document, or the same text in two files (minutes published both as
+        PDF and as text)."""
+        kept: list[tuple[int, float]] = []
+        grams: dict[int, frozenset[str]] = {}
+        for i, s in ranked:
+            a, b = self.spans[i]
+            if any(
+                self.docs[i] == self.docs[j]
+                and min(b, self.spans[j][1]) - max(a, self.spans[j][0])
+                > MAX_OVERLAP * min(b - a, self.spans[j][1] - self.spans[j][0])
+                for j, _ in kept
+            ):
+                continue
+            mine = grams[i] = char_grams(self.index.passages[i].text)
+            if any(
+                self.docs[i] != self.docs[j] and len(mine & grams[j]) > MAX_OVERLAP * min(len(mine), len(grams[j]))
+                for j, _ in kept
+            ):
+                continue
+            kept.append((i, s))
+            if len(kept) == k:
+                break
+        return kept
+
+    def lexical(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        scores = self.index.lexical.scores(q.lexical_words)
+        if rows is not None:
+            kept = np.zeros_like(scores)
+            kept[rows] = scores[rows]
+            scores = kept
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def search(
+        self, q: Query, k: int, mode: str, timings: dict[str, float], docs: frozenset[str] | None = None
+    ) -> Retrieved:
+        """The top ``k`` distinct passages for ``q``, best first; of the documents ``docs`` only, if given."""
+        depth = max(DEPTH, 4 * k)
+        rows = self.rows(docs)
+        t0 = time.perf_counter()
+        dense = self.dense(q, depth, rows)
+        named = self.named_rows(q, rows)
+        if named is not None:  # the documents the question names compete even if the model ranks them low
+            seen = {i for i, _ in dense}
+            dense = sorted(dense + [h for h in self.dense(q, depth, named) if h[0] not in seen], key=lambda h: -h[1])
+        t1 = time.perf_counter()
+        lexical = self.lexical(q, depth, rows) if mode != "dense" else []
+        t2 = time.perf_counter()
+        timings["dense_ms"] = (t1 - t0) * 1000
+        timings["lexical_ms"] = (t2 - t1) * 1000
+        dense_ranked = sorted(((i, c + self.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
+        if mode == "dense":
+            ranked = dense_ranked
+        elif mode == "lexical":
+            ranked = lexical
+        else:
+            # BM25 votes in proportion to the question's words it can find in the corpus.
+            weight = self.index.lexical.known(q.lexical_words) / max(1, len(q.words))
+            ranked = fuse([dense_ranked, lexical], [1.0, weight])
+        cosine = dict(dense)
+        bm25 = dict(lexical)
+        hits = [
+            Hit(self.index.passages[i], score=s, rank=r, dense=cosine.get(i), lexical=bm25.get(i))
+            for r, (i, s) in enumerate(self.distinct(ranked, k), start=1)
+        ]
+        timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
+        spread = dense[0][1] - dense[min(DEPTH, len(dense)) - 1][1] if dense else 0.0
+        return Retrieved(hits, spread, dense[0][1] if dense else 0.0)
+
+
+def fuse(
+    rankings: list[list[tuple[int, float]]], weights: list[float] | None = None, k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion, scaled so that first place in every ranking scores 1.0.
+
+    Equal scores are common (two passages in swapped places in two equally weighted
+    rankings); the first ranking (the model's) decides them, not the passages' order
+    in the corpus.
+    """
+    weights = weights or [1.0] * len(rankings)
+    first = {i: rank for rank, (i, _) in enumerate(rankings[0])} if rankings else {}
+    scores: dict[int, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, (i, _) in enumerate(ranking, start=1):
+            scores[i] = scores.get(i, 0.0) + w / (k + rank)
+    best = sum(weights) / (k + 1)
+    unranked = len(first)
+    return sorted(((i, s / best) for i, s in scores.items()), key=lambda x: (-x[1], first.get(x[0], unranked), x[0]))
