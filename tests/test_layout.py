@@ -21,9 +21,10 @@ ALLOWED = {
     "timeline": {"index"},
     "service": {"ingest", "model", "index", "qa", "timeline"},
     "server": {"ingest", "service"},
+    "cluster": {"ingest", "model", "index"},  # Ray: imported only by `--ray` commands
     "client": set(),  # of a running server's HTTP API: standard library only
     "evaluation": {"service", "client"},
-    "cli": {"ingest", "service", "server", "timeline", "evaluation", "client"},
+    "cli": {"ingest", "service", "server", "timeline", "evaluation", "client", "cluster"},
     "web": set(),
 }
 
@@ -83,3 +84,11 @@ def test_the_rules_catch_a_downstream_import(tmp_path):
     sample.write_text("def f():\n    from stiqa.server.app import create_app\n", encoding="utf-8")
     assert "stiqa.server.app" in imports(sample)
     assert "server" not in ALLOWED["qa"] | {"qa", "foundation"}
+
+
+def test_ray_is_imported_by_the_cluster_package_only():
+    for path in ROOT.rglob("*.py"):
+        if part(module_name(path), importer=True) == "cluster":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "import ray" not in text and "from ray" not in text, f"{module_name(path)} imports Ray"

@@ -62,21 +62,35 @@ def _library(settings: Settings, build_if_missing: bool):
 
 @app.command()
 def index(
+    ray_address: Optional[str] = typer.Option(
+        None, "--ray", metavar="ADDRESS",
+        help="Build on the Ray cluster at ADDRESS (host:port, or auto): reading and embedding run on its "
+        "workers; the build is written to the index folder as usual [needs stiqa[cluster]].",
+    ),
     corpus: Optional[Path] = CorpusOpt,
     index: Optional[Path] = IndexOpt,
     model: Optional[str] = ModelOpt,
 ) -> None:
     """Build the search index from the corpus (atomically replacing the old one)."""
-    _build(_settings(corpus, index, model))
+    _build(_settings(corpus, index, model), ray_address=ray_address)
 
 
-def _build(s: Settings, only: set[str] | None = None) -> None:
-    """Build the index and print what it holds; ``only``: the documents whose skip lines to print
-    (all when None)."""
+def _build(s: Settings, only: set[str] | None = None, ray_address: str | None = None) -> None:
+    """Build the index (on a Ray cluster when ``ray_address`` is given) and print what it holds;
+    ``only``: the documents whose skip lines to print (all when None)."""
     from stiqa.service.library import IndexBusyError, Library, ModelLoadError, build
 
     try:
-        built = Library(s, build(s, progress=_progress)).summary()
+        if ray_address:
+            from stiqa.cluster.indexing import ClusterError, build_on_ray
+
+            try:
+                index = build_on_ray(s, ray_address, _progress)
+            except ClusterError as e:
+                raise _fail(str(e), 2) from e
+        else:
+            index = build(s, progress=_progress)
+        built = Library(s, index).summary()
     except (ModelLoadError, FileNotFoundError, ValueError, IndexBusyError) as e:
         raise _fail(str(e)) from e
     typer.echo(

@@ -14,11 +14,11 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -50,7 +50,6 @@ from stiqa.index.vectors import (
 from stiqa.ingest import INGEST_VERSION, ReadError, corpus_files, doc_id, read_bytes
 from stiqa.ingest.layout import repair_document
 from stiqa.ingest.segment import Segmenter, document_passages
-from stiqa.model.embedder import Embedder
 from stiqa.normalize import NORMALIZATION_VERSION
 from stiqa.records import Document, Passage
 
@@ -66,47 +65,78 @@ class Corpus:
     hashes: dict[str, str]  # id -> sha256 of every file, read or not
 
 
-def read_corpus(corpus_dir: Path, previous: Corpus | None = None) -> Corpus:
+@dataclass
+class Reading:
+    """One file as a build reads it: its document, extracted text and passages, or why it
+    was skipped. Plain data, so that a reader on another machine can send it back."""
+
+    name: str
+    document: Document | None = None
+    text: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def read_document(name: str, data: bytes, seg: Segmenter | None = None) -> Reading:
+    """Read, repair and cut into passages the file ``name`` (its id) whose bytes are ``data``."""
+    try:
+        extracted = read_bytes(data, PurePosixPath(name).name)
+        document, pages = repair_document(name, extracted)
+    except ReadError as e:
+        return Reading(name, skipped=str(e))
+    return Reading(name, document, extracted.text, document_passages(pages, seg or Segmenter()))
+
+
+# Reads files given as (id, bytes), in order: here by default, on a cluster with stiqa.cluster.
+Reader = Callable[[list[tuple[str, bytes]]], list[Reading]]
+
+
+def read_here(files: list[tuple[str, bytes]]) -> list[Reading]:
+    seg = Segmenter()
+    return [read_document(name, data, seg) for name, data in files]
+
+
+def read_corpus(corpus_dir: Path, previous: Corpus | None = None, reader: Reader = read_here) -> Corpus:
     """Read, repair and cut into passages every document of the corpus; a file that cannot
     be read is left out with its reason (``Corpus.skipped``), never the build. A file that
-    ``previous`` (the last build's corpus) read from the same bytes is taken from it."""
+    ``previous`` (the last build's corpus) read from the same bytes is taken from it; the
+    others go to ``reader`` together."""
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
     files = corpus_files(corpus_dir)
     if not files:
         raise FileNotFoundError(f"corpus folder {corpus_dir} holds no documents")
-    seg = Segmenter()
     corpus = Corpus([], [], {}, {}, {})
     last = previous or Corpus([], [], {}, {}, {})
     last_docs = {d.name: d for d in last.documents}
     last_passages: dict[str, list[Passage]] = {}
     for p in last.passages:
         last_passages.setdefault(p.citation.doc, []).append(p)
+    readings: dict[str, Reading] = {}
+    todo: list[tuple[str, bytes]] = []
     for f in files:
         name = doc_id(f, corpus_dir)
         try:
             data = f.read_bytes()
         except OSError as e:
-            corpus.skipped[name] = f"cannot be opened ({e.strerror or e})"
+            readings[name] = Reading(name, skipped=f"cannot be opened ({e.strerror or e})")
             continue
         sha = corpus.hashes[name] = hashlib.sha256(data).hexdigest()
-        if last.hashes.get(name) == sha and (name in last.skipped or name in last_docs):
-            if name in last.skipped:
-                corpus.skipped[name] = last.skipped[name]
-            else:
-                corpus.documents.append(last_docs[name])
-                corpus.passages.extend(last_passages.get(name, []))
-                corpus.texts[name] = last.texts[name]
+        if last.hashes.get(name) == sha and name in last.skipped:
+            readings[name] = Reading(name, skipped=last.skipped[name])
+        elif last.hashes.get(name) == sha and name in last_docs:
+            readings[name] = Reading(name, last_docs[name], last.texts[name], last_passages.get(name, []))
+        else:
+            todo.append((name, data))  # the bytes just hashed: each file is read once
+    readings.update((r.name, r) for r in reader(todo))
+    for f in files:
+        r = readings[doc_id(f, corpus_dir)]
+        if r.document is None:
+            corpus.skipped[r.name] = r.skipped or "could not be read"
             continue
-        try:
-            extracted = read_bytes(data, f.name)  # the bytes just hashed: each file is read once
-            doc, pages = repair_document(name, extracted)
-        except ReadError as e:
-            corpus.skipped[name] = str(e)
-            continue
-        corpus.documents.append(doc)
-        corpus.texts[name] = extracted.text
-        corpus.passages.extend(document_passages(pages, seg))
+        corpus.documents.append(r.document)
+        corpus.texts[r.name] = r.text
+        corpus.passages.extend(r.passages)
     if not corpus.documents:
         raise FileNotFoundError(f"corpus folder {corpus_dir} holds no readable document ({len(files)} skipped)")
     return corpus
@@ -129,18 +159,20 @@ def previous_corpus(index_dir: Path) -> Corpus | None:
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
-    embedder: Embedder,
+    embedder: PassageEmbedder,
     tokenizer: JapaneseTokenizer,
     progress: Callable[[str], None] | None = None,
+    reader: Reader = read_here,
 ) -> Index:
     """Build a new index beside the current one, then switch to it atomically.
 
-    One build at a time per index folder: a second one is refused (IndexBusyError)
-    rather than let the two remove each other's files.
+    ``embedder`` and ``reader`` run here by default; :mod:`stiqa.cluster` gives ones that
+    run on a Ray cluster, and the build is the same. One build at a time per index folder:
+    a second one is refused (IndexBusyError) rather than let the two remove each other's files.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
-        return _build_index(corpus_dir, index_dir, embedder, tokenizer, progress)
+        return _build_index(corpus_dir, index_dir, embedder, tokenizer, progress, reader)
 
 
 class IndexBusyError(RuntimeError):
@@ -166,13 +198,14 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 def _build_index(
     corpus_dir: Path,
     index_dir: Path,
-    embedder: Embedder,
+    embedder: PassageEmbedder,
     tokenizer: JapaneseTokenizer,
     progress: Callable[[str], None] | None,
+    reader: Reader,
 ) -> Index:
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
-    corpus = read_corpus(corpus_dir, previous_corpus(index_dir))
+    corpus = read_corpus(corpus_dir, previous_corpus(index_dir), reader)
     documents, passages = corpus.documents, corpus.passages
     say(f"{len(documents)} documents ({len(corpus.skipped)} skipped), {len(passages)} passages, "
         f"read in {time.perf_counter() - t0:.1f} s")
@@ -244,10 +277,23 @@ def _build_index(
     )
 
 
+class PassageEmbedder(Protocol):
+    """What a build needs of the model: :class:`stiqa.model.embedder.Embedder`, or a pool of
+    them on a cluster (:class:`stiqa.cluster.indexing.RayEmbedder`)."""
+
+    name: str
+    backend: str
+    passage_prompt: str | None
+
+    def passages_with_parts(
+        self, texts: list[str], parts: Sequence[Sequence[tuple[int, int]]], progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
 class EmbeddingCache:
     """Passage vectors and their sentences' vectors by passage, carried from one build to the next."""
 
-    def __init__(self, embedder: Embedder, entries: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+    def __init__(self, embedder: PassageEmbedder, entries: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.embedder = embedder
         self.entries = entries or {}
 
@@ -259,7 +305,7 @@ class EmbeddingCache:
         return self.key(entry) in self.entries
 
     @classmethod
-    def previous(cls, index_dir: Path, embedder: Embedder) -> EmbeddingCache:
+    def previous(cls, index_dir: Path, embedder: PassageEmbedder) -> EmbeddingCache:
         """The cache of the current build if the same model ran on the same backend; else empty."""
         try:
             build = current_build(index_dir)
