@@ -100,3 +100,56 @@ def test_the_cluster_builds_the_same_index_as_one_machine(cluster, embedder, tmp
             assert r.returncode == 0, r.stderr
             answers.append(r.stdout.split('"took_ms"')[0])
         assert answers[0] == answers[1]
+
+
+def _kill_node(ip: str) -> int:
+    """Kill a node of the loopback cluster the hard way: its raylet, which takes its workers."""
+    pids = subprocess.run(["pgrep", "-f", f"raylet.*node_ip_address={ip}"], capture_output=True, text=True).stdout.split()
+    for pid in pids:
+        os.kill(int(pid), 9)
+    return len(pids)
+
+
+def test_serving_on_ray_survives_a_node_dying(cluster, assistant, index_settings, tmp_path):
+    """`stiqa serve --ray`: the same answers as one machine, through a worker node's death."""
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "STIQA_INDEX_DIR": str(index_settings.index_dir), "STIQA_CORPUS_DIR": str(CORPUS)}
+    log = open(tmp_path / "serve.log", "w")
+    # A replica on every node: the node killed below certainly holds one.
+    proc = subprocess.Popen([sys.executable, "-m", "stiqa.cli", "serve", "--ray", cluster, "--replicas", "3",
+                             "--host", NODES[0], "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{NODES[0]}:{port}"
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.time() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(1)
+        questions = ["即時オープンアクセスはいつから？", "JT-60SAの運転開始記念式典はいつ？", "大学ファンドの運用益は？"]
+        expected = {q: assistant.ask(q, 3).to_dict() for q in questions}
+        failed, answered, killed = [], 0, 0
+        for i in range(150):
+            if i == 50:
+                killed = _kill_node(NODES[1])
+            q = questions[i % len(questions)]
+            r = httpx.post(f"{url}/api/ask", json={"question": q, "k": 3}, timeout=60)
+            if r.status_code != 200:
+                failed.append((i, r.status_code, r.text[:200]))
+                continue
+            body = r.json()
+            assert body["answer"] == expected[q]["answer"]
+            assert [p["id"] for p in body["passages"]] == [p["id"] for p in expected[q]["passages"]]
+            answered += 1
+        assert killed >= 1
+        assert not failed and answered == 150, failed
+        assert httpx.get(f"{url}/api/health", timeout=10).json()["index"] == assistant.build_id
+    finally:
+        proc.send_signal(15)
+        assert proc.wait(timeout=120) == 0
+        log.close()

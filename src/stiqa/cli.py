@@ -316,6 +316,12 @@ def serve(
         1, "--workers", min=1, max=64,
         help="Server processes; each loads the model and the index and follows rebuilds itself.",
     ),
+    ray_address: Optional[str] = typer.Option(
+        None, "--ray", metavar="ADDRESS",
+        help="Serve from Ray Serve replicas on the cluster at ADDRESS (host:port, or auto), one per node; "
+        "the index folder must be shared with them [needs stiqa[cluster]].",
+    ),
+    replicas: int = typer.Option(2, "--replicas", min=1, max=64, help="With --ray: how many replicas."),
     corpus: Optional[Path] = CorpusOpt,
     index: Optional[Path] = IndexOpt,
     model: Optional[str] = ModelOpt,
@@ -333,6 +339,16 @@ def serve(
     from stiqa.server.logs import configure_logging
 
     s = _settings(corpus, index, model, host=host, port=port)
+    if ray_address:
+        from stiqa.cluster.indexing import ClusterError
+        from stiqa.cluster.serving import serve_on_ray
+
+        _library(s, build_if_missing=False)  # an index that cannot be used is refused here, not in each replica
+        try:
+            serve_on_ray(s, ray_address, replicas, _progress)
+        except ClusterError as e:
+            raise _fail(str(e), 2) from e
+        return
     configure_logging()
     options = {
         "host": s.host, "port": s.port, "log_level": "warning",
