@@ -131,6 +131,7 @@ def test_serving_on_ray_survives_a_node_dying(cluster, assistant, index_settings
                 pass
             assert proc.poll() is None and time.time() < deadline, (tmp_path / "serve.log").read_text()
             time.sleep(1)
+        assert httpx.get(f"{url}/api/health", timeout=10).json()["replicas"] == 3
         questions = ["即時オープンアクセスはいつから？", "JT-60SAの運転開始記念式典はいつ？", "大学ファンドの運用益は？"]
         expected = {q: assistant.ask(q, 3).to_dict() for q in questions}
         failed, answered, killed = [], 0, 0
@@ -148,7 +149,10 @@ def test_serving_on_ray_survives_a_node_dying(cluster, assistant, index_settings
             answered += 1
         assert killed >= 1
         assert not failed and answered == 150, failed
-        assert httpx.get(f"{url}/api/health", timeout=10).json()["index"] == assistant.build_id
+        deadline = time.time() + 60
+        while (health := httpx.get(f"{url}/api/health", timeout=10).json())["replicas"] != 2 and time.time() < deadline:
+            time.sleep(1)
+        assert health["index"] == assistant.build_id and health["replicas"] == 2  # the dead node's is gone
     finally:
         proc.send_signal(15)
         assert proc.wait(timeout=120) == 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from stiqa.cluster.indexing import connect
 from stiqa.config import Settings
 
 APP = "stiqa"
+READY_SECONDS = 300  # how long the replicas may take to load the model and the index
 Progress = Callable[[str], None]
 
 
@@ -34,9 +36,22 @@ def _builder(settings_json: str) -> Callable[[], Any]:
         from stiqa.config import Settings
         from stiqa.server import create_app
 
-        return create_app(Settings.model_validate_json(settings_json))
+        app = create_app(Settings.model_validate_json(settings_json))
+        app.state.live_replicas = live_replicas  # /api/health reports them
+        return app
 
     return build
+
+
+def live_replicas() -> int | None:
+    """How many replicas of the application are running now, as Serve's controller counts them."""
+    from ray import serve
+
+    try:
+        states = serve.status().applications[APP].deployments[APP].replica_states
+    except (KeyError, RuntimeError):
+        return None
+    return int(states.get("RUNNING", 0))
 
 
 def deploy(settings: Settings, address: str, replicas: int = 2) -> str:
@@ -52,6 +67,9 @@ def deploy(settings: Settings, address: str, replicas: int = 2) -> str:
         name=APP, num_replicas=replicas, max_replicas_per_node=1, ray_actor_options={"num_cpus": 1},
     )
     serve.run(deployment.bind(), name=APP, route_prefix="/", blocking=False)
+    deadline = time.monotonic() + READY_SECONDS
+    while (live_replicas() or 0) < replicas and time.monotonic() < deadline:
+        time.sleep(0.5)  # serve.run returns when the first replica answers; the others load the model
     return f"http://{settings.host}:{settings.port}"
 
 

@@ -63,6 +63,9 @@ class HealthResponse(BaseModel):
         "has); null when the build in use is the one <index_dir>/CURRENT names.",
     )
     uploads: bool = Field(False, description="Whether documents may be uploaded and deleted over HTTP (STIQA_ALLOW_UPLOADS).")
+    replicas: int | None = Field(
+        None, description="Under `stiqa serve --ray`: how many replicas of the application are live; null otherwise."
+    )
 
 
 class ReloadResponse(BaseModel):
