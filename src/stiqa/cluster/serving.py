@@ -54,7 +54,7 @@ def live_replicas() -> int | None:
     return int(states.get("RUNNING", 0))
 
 
-def deploy(settings: Settings, address: str, replicas: int = 2) -> str:
+def deploy(settings: Settings, address: str, replicas: int = 2, stop: threading.Event | None = None) -> str:
     """Deploy the API on the Ray cluster at ``address``; the URL it answers at."""
     connect(address)
     from ray import serve
@@ -68,7 +68,7 @@ def deploy(settings: Settings, address: str, replicas: int = 2) -> str:
     )
     serve.run(deployment.bind(), name=APP, route_prefix="/", blocking=False)
     deadline = time.monotonic() + READY_SECONDS
-    while (live_replicas() or 0) < replicas and time.monotonic() < deadline:
+    while (live_replicas() or 0) < replicas and time.monotonic() < deadline and not (stop and stop.is_set()):
         time.sleep(0.5)  # serve.run returns when the first replica answers; the others load the model
     return f"http://{settings.host}:{settings.port}"
 
@@ -76,11 +76,13 @@ def deploy(settings: Settings, address: str, replicas: int = 2) -> str:
 def serve_on_ray(settings: Settings, address: str, replicas: int = 2, progress: Progress | None = None) -> None:
     """Deploy, then keep the application up until SIGTERM or Ctrl-C, and take it down."""
     say = progress or (lambda _message: None)
-    url = deploy(settings, address, replicas)
-    say(f"stiqa: serving on {url} from {replicas} Ray Serve replicas (one per node) of the cluster at {address}")
-    stop = threading.Event()
+    connect(address)  # first: joining the cluster installs Ray's own SIGTERM handler, which ours replaces
+    stop = threading.Event()  # set by SIGTERM or Ctrl-C, even while the replicas still start
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop.set())
+    url = deploy(settings, address, replicas, stop)
+    if not stop.is_set():
+        say(f"stiqa: serving on {url} from {replicas} Ray Serve replicas (one per node) of the cluster at {address}")
     stop.wait()
     from ray import serve
 
