@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stiqa.config import MODES, Settings
-from stiqa.index import CURRENT, Index, build_index, load_index
+from stiqa.index import CURRENT, Index, load_index
 from stiqa.index.lexical import JapaneseTokenizer
 from stiqa.model.embedder import Embedder
 from stiqa.qa.answer import AnswerExtractor
@@ -20,7 +20,7 @@ from stiqa.qa.retrieve import Retriever
 from stiqa.questions import MAX_K, BadQuestion, check_question
 from stiqa.records import AskResult
 from stiqa.service.batching import Batcher
-from stiqa.service.library import Library, embedder_for
+from stiqa.service.library import Library, build, embedder_for
 
 MAX_DOC_SHOWN = 80  # characters of an unknown document id echoed back
 MAX_DOCS_SHOWN = 5
@@ -66,8 +66,7 @@ class Assistant(Library):
         """Build the index from the corpus, then load the assistant over it."""
         embedder = embedder or embedder_for(settings, progress)
         tokenizer = JapaneseTokenizer(settings.lexical_mode)
-        index = build_index(settings.corpus_dir, settings.index_dir, embedder, tokenizer, progress)
-        return cls.from_parts(settings, embedder, index, tokenizer)
+        return cls.from_parts(settings, embedder, build(settings, embedder, progress, tokenizer), tokenizer)
 
     @classmethod
     def from_parts(
@@ -112,8 +111,7 @@ class Assistant(Library):
     def rebuild(self, progress: Callable[[str], None] | None = None) -> Library:
         """Build the index of the corpus as it is now, with this assistant's model (reading and
         embedding only what changed since the current build); serving switches to it by reload."""
-        index = build_index(self.settings.corpus_dir, self.settings.index_dir, self.embedder, self.tokenizer, progress)
-        return Library(self.settings, index)
+        return Library(self.settings, build(self.settings, self.embedder, progress, self.tokenizer))
 
     def status(self) -> dict[str, Any]:
         return {**super().status(), "backend": self.embedder.backend}

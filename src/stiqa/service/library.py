@@ -131,9 +131,13 @@ def embedder_for(settings: Settings, progress: Progress | None = None) -> Embedd
     )
 
 
-def build(settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None) -> Index:
+def build(
+    settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None,
+    tokenizer: JapaneseTokenizer | None = None,
+) -> Index:
     """Build the index of the corpus as it is now beside the current build and switch to it
-    (reading and embedding only what changed since); IndexBusyError if another build runs."""
+    (reading and embedding only what changed since); IndexBusyError if another build runs.
+    A loaded model and tokenizer are reused when given."""
     embedder = embedder or embedder_for(settings, progress)
-    tokenizer = JapaneseTokenizer(settings.lexical_mode)
+    tokenizer = tokenizer or JapaneseTokenizer(settings.lexical_mode)
     return build_index(settings.corpus_dir, settings.index_dir, embedder, tokenizer, progress)
