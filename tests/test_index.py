@@ -39,9 +39,11 @@ def test_rebuild_switches_atomically_and_reuses_unchanged_embeddings(small_setti
     monkeypatch.setattr(type(embedder), "passages_with_parts", lambda self, *a, **k: calls.append(a))
     second = build(small_settings, embedder)
     assert calls == []  # nothing changed, nothing embedded again
-    assert second.path != first.path and not first.path.exists()
+    assert second.path != first.path and first.path.exists()  # the replaced build stays until the next
     assert current_build(small_settings.index_dir) == second.path
     assert (second.sentence_vectors == first.sentence_vectors).all()
+    third = build(small_settings, embedder)
+    assert not first.path.exists() and second.path.exists() and current_build(small_settings.index_dir) == third.path
 
 
 def test_vectors_made_by_another_backend_are_not_reused(small_settings, embedder, monkeypatch):
@@ -160,4 +162,4 @@ def test_a_second_build_into_the_same_folder_is_refused_while_one_runs(small_set
         fcntl.flock(held, fcntl.LOCK_UN)
     assert load_index(small_settings.index_dir, embedder.name).path == first.path  # untouched
     again = build_index(small_settings.corpus_dir, small_settings.index_dir, embedder, JapaneseTokenizer())
-    assert again.path != first.path and not first.path.exists()
+    assert again.path != first.path and first.path.exists()  # kept as the build replaced

@@ -21,7 +21,7 @@ ALLOWED = {
     "timeline": {"index"},
     "service": {"ingest", "model", "index", "qa", "timeline"},
     "server": {"ingest", "service"},
-    "cluster": {"ingest", "model", "index", "server"},  # Ray: imported only by `--ray` commands
+    "cluster": {"ingest", "model", "index", "service", "server"},  # Ray: imported only by `--ray` commands
     "client": set(),  # of a running server's HTTP API: standard library only
     "evaluation": {"service", "client"},
     "cli": {"ingest", "service", "server", "timeline", "evaluation", "client", "cluster"},

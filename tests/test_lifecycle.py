@@ -163,7 +163,9 @@ def test_a_killed_build_leaves_the_previous_index_usable(base, tmp_path, doc_tex
     # The next build completes and clears what the killed one left.
     small_corpus(corpus, doc_text, pages=5)
     rebuilt = build_index(corpus, index, embedder, JapaneseTokenizer())
-    assert sorted(p.name for p in index.iterdir()) == sorted([CURRENT, LOCK_FILE, rebuilt.path.name])
+    assert sorted(p.name for p in index.iterdir()) == sorted([CURRENT, LOCK_FILE, build.name, rebuilt.path.name])
+    again = build_index(corpus, index, embedder, JapaneseTokenizer())  # the one it replaced is kept, no older
+    assert sorted(p.name for p in index.iterdir()) == sorted([CURRENT, LOCK_FILE, rebuilt.path.name, again.path.name])
 
 
 # --------------------------------------------------------------------------- graceful shutdown

@@ -27,7 +27,7 @@ def test_result_has_the_api_shape_and_timings(assistant):
     assert set(body) == {"question", "answerable", "answer", "passages", "took_ms"}
     assert len(body["passages"]) == 3
     assert set(body["passages"][0]["citation"]) == {"doc", "page", "section", "start", "end"}
-    assert {"embed_ms", "dense_ms", "lexical_ms", "fuse_ms", "answer_ms"} <= set(result.timings)
+    assert {"embed_ms", "search_ms", "fuse_ms", "answer_ms"} <= set(result.timings)
 
 
 def test_control_characters_and_lone_surrogates_are_not_questions(assistant):

@@ -321,7 +321,14 @@ def serve(
         help="Serve from Ray Serve replicas on the cluster at ADDRESS (host:port, or auto), one per node; "
         "the index folder must be shared with them [needs stiqa[cluster]].",
     ),
-    replicas: int = typer.Option(2, "--replicas", min=1, max=64, help="With --ray: how many replicas."),
+    replicas: int = typer.Option(2, "--replicas", min=1, max=64, help="With --ray: how many front-end replicas."),
+    shards: int = typer.Option(
+        1, "--shards", min=1, max=64,
+        help="With --ray: the index's passages in this many shards (more when one replica cannot hold them all).",
+    ),
+    shard_replicas: int = typer.Option(
+        2, "--shard-replicas", min=1, max=16, help="With --ray: replicas of each shard, on different nodes.",
+    ),
     corpus: Optional[Path] = CorpusOpt,
     index: Optional[Path] = IndexOpt,
     model: Optional[str] = ModelOpt,
@@ -343,9 +350,13 @@ def serve(
         from stiqa.cluster.indexing import ClusterError
         from stiqa.cluster.serving import serve_on_ray
 
+        if s.allow_uploads:  # an upload's job lives in the replica that took it; the next poll may reach another
+            raise _fail("STIQA_ALLOW_UPLOADS is for one server process; on a cluster, change the corpus with "
+                        "`stiqa add` or `stiqa remove` (or edit it and run `stiqa index --ray`): the new build is "
+                        "rolled out to every replica", 2)
         _library(s, build_if_missing=False)  # an index that cannot be used is refused here, not in each replica
         try:
-            serve_on_ray(s, ray_address, replicas, _progress)
+            serve_on_ray(s, ray_address, replicas, _progress, shards, shard_replicas)
         except ClusterError as e:
             raise _fail(str(e), 2) from e
         return

@@ -5,7 +5,12 @@ passages, and passages embedded, on worker pools across the cluster; the build i
 written and switched to exactly as on one machine (:func:`stiqa.index.build_index`, with
 a cluster reader and embedder), so both give the same index.
 
+:mod:`.serving` serves the API on Ray Serve: the index in shards (:mod:`stiqa.index.search`),
+a front end that merges their candidates and answers (the FastAPI app over a
+:class:`~stiqa.service.assistant.Assistant` whose searcher is the shards), and a blue/green
+roll-out of each new build.
+
 Beside the server stage: may import the foundation modules, :mod:`stiqa.ingest`,
-:mod:`stiqa.model` and :mod:`stiqa.index`. Nothing else imports Ray: single-machine use
-never loads it.
+:mod:`stiqa.model`, :mod:`stiqa.index`, :mod:`stiqa.service` and :mod:`stiqa.server`.
+Nothing else imports Ray: single-machine use never loads it.
 """

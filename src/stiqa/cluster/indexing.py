@@ -6,7 +6,9 @@ embedder that run on the cluster's worker pools:
 - :func:`ray_reader` sends the files that changed (their bytes: the corpus folder need not
   be shared) to a pool of readers, each with its own sentence segmenter;
 - :class:`RayEmbedder` sends the passages that changed to a pool of actors, each holding the
-  model once (one core each), in batches; the vectors come back in order.
+  model once (one core each), in batches; the vectors come back in order;
+- :class:`RayTokenizer` finds every passage's BM25 words on a pool of Sudachi workers (BM25's
+  statistics, over the whole corpus, are computed here from them).
 
 The embedding cache is unchanged: a passage whose embedding text is in the last build keeps
 its vector, and only the others leave this machine. The model runs each text alone and
@@ -32,11 +34,12 @@ import numpy as np
 from stiqa.config import Settings
 from stiqa.index import Index, build_index
 from stiqa.index.build import Reading, read_document
-from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.index.lexical import JapaneseTokenizer, tokenizer_name
 from stiqa.ingest.segment import Segmenter
 from stiqa.model.embedder import load_embedder
 
 EMBED_BATCH = 32  # passages per call into a worker's model
+WORDS_BATCH = 256  # passages per call into a worker's Sudachi
 Progress = Callable[[str], None]
 
 
@@ -108,6 +111,17 @@ class _Embed:
         return {"at": batch["at"], "vector": vectors, "parts": np.array([p.tobytes() for p in parts], dtype=object)}
 
 
+class _Words:
+    """A Ray Data worker that finds passages' BM25 words: one Sudachi dictionary per worker."""
+
+    def __init__(self, mode: str) -> None:
+        self.tokenizer = JapaneseTokenizer(mode)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        words = [pickle.dumps(self.tokenizer.words(str(t))) for t in batch["text"]]
+        return {"at": batch["at"], "words": np.array(words, dtype=object)}
+
+
 def _describe(model: dict[str, Any]) -> tuple[str, str, str | None, int]:
     embedder = load_embedder(**model)
     try:
@@ -132,6 +146,33 @@ def ray_reader(workers: int) -> Callable[[list[tuple[str, bytes]]], list[Reading
         return [pickle.loads(r["reading"]) for r in rows]
 
     return read
+
+
+@dataclass
+class RayTokenizer:
+    """The BM25 words of a build's passages (:class:`stiqa.index.build.PassageTokenizer`), found
+    by a pool of workers on the cluster, each with the same Sudachi dictionary and mode."""
+
+    mode: str
+    workers: int
+
+    @property
+    def name(self) -> str:
+        return tokenizer_name(self.mode)
+
+    def words_many(self, texts: list[str]) -> list[list[str]]:
+        if not texts:
+            return []
+        import ray
+
+        items = [{"at": i, "text": t} for i, t in enumerate(texts)]
+        ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // WORDS_BATCH, 4 * self.workers)))
+        pool = ray.data.ActorPoolStrategy(min_size=1, max_size=self.workers)
+        rows = ds.map_batches(
+            _Words, fn_constructor_kwargs={"mode": self.mode}, batch_size=WORDS_BATCH, compute=pool, num_cpus=1,
+        ).take_all()
+        rows.sort(key=lambda r: int(r["at"]))
+        return [pickle.loads(r["words"]) for r in rows]
 
 
 @dataclass
@@ -184,5 +225,5 @@ def build_on_ray(settings: Settings, address: str, progress: Progress | None = N
     say(f"Ray cluster at {address}: {cpus} CPUs; reading and embedding on up to {cpus} workers")
     embedder = RayEmbedder.start(settings, cpus)
     say(f"model {embedder.name} ({embedder.backend}) ready on the cluster in {time.perf_counter() - t0:.1f} s")
-    tokenizer = JapaneseTokenizer(settings.lexical_mode)
+    tokenizer = RayTokenizer(settings.lexical_mode, cpus)
     return build_index(settings.corpus_dir, settings.index_dir, embedder, tokenizer, progress, ray_reader(cpus))

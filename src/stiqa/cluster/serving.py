@@ -1,90 +1,380 @@
-"""`stiqa serve --ray ADDRESS`: the HTTP API on Ray Serve.
+"""`stiqa serve --ray ADDRESS`: the HTTP API on Ray Serve, its index in shards, new builds
+rolled out blue/green.
 
-The application is the one `stiqa serve` runs (:func:`stiqa.server.create_app`, same routes,
-same contract), built on each replica from the same settings. Each replica loads the model
-and the whole index (one shard: a replica holds the index in memory), follows new builds of
-the shared index folder by itself (its ``CURRENT`` watch), and the replicas sit on different
-nodes. Ray Serve's proxy on the head node listens at ``--host``/``--port`` and sends each
-request to a live replica, so a node that dies takes its replica out of the rotation and
-Serve starts another where there is room.
+Three parts run on the cluster, all from the shared index folder:
 
-Not yet: index shards with global BM25 statistics, and a roll-out that switches every
-replica at once (each replica switches on its own, so two answers in a row may come from
-two builds; no single answer mixes them).
+- **Shards** (:class:`ShardServer`): each holds the FAISS vectors and BM25 scores of one
+  range of passage rows of one build (:class:`stiqa.index.search.Shard`), with
+  ``shard_replicas`` replicas on different nodes. Each build's shards are Serve
+  applications of their own, ``stiqa-<build>-<n>``, with no HTTP route.
+- **The front end**: the unchanged FastAPI app (:func:`stiqa.server.create_app`, same routes
+  and contract, the chat page), one replica per node behind Serve's proxy at ``--host``/
+  ``--port``. It holds the model, which embeds the question, and the build's passages,
+  documents and sentence vectors, not its vectors or BM25 (:class:`ClusterAssistant`); it
+  asks every shard of its build, merges (:func:`stiqa.index.search.merge`: the same
+  candidates as one machine), fuses and answers.
+- **The roll-out** (:class:`Rollout`, one small actor): the build every front end should
+  serve. This driver process watches ``CURRENT``: when it names a new build, the driver
+  deploys that build's shards beside the old ones, waits until every replica of every shard
+  is up, publishes the build, waits until every front end has switched (each reports the
+  build it serves every :data:`POLL_SECONDS`), lets the requests begun on the old build
+  finish, and only then deletes the old shards. A front end switches between two requests
+  (:class:`stiqa.server.reload.IndexReloader`), a request keeps the assistant it started
+  with, and a shard refuses a question for another build: no answer mixes two builds.
+
+A node that dies takes its replicas out of Serve's rotation; a shard call that fails on a
+replica that died is retried on another (:data:`SHARD_TRIES`), and Serve starts replicas
+again where there is room.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from stiqa.cluster.indexing import connect
-from stiqa.config import Settings
+import numpy as np
 
-APP = "stiqa"
-READY_SECONDS = 300  # how long the replicas may take to load the model and the index
+from stiqa.cluster.indexing import ClusterError, connect
+from stiqa.config import Settings
+from stiqa.index import IndexLoadError, current_build, load_index
+from stiqa.index.search import Found, Shard, merge
+from stiqa.service.assistant import Assistant
+from stiqa.service.library import embedder_for
+
+log = logging.getLogger(__name__)
+
+APP = "stiqa"  # the front end's Serve application (and deployment)
+SHARD = "shard"  # each shard application's one deployment
+ROLLOUT = "stiqa-rollout"  # the roll-out actor's name, in NAMESPACE
+NAMESPACE = "stiqa"
+READY_SECONDS = 300  # how long replicas may take to load the model or the index
+POLL_SECONDS = 0.5  # how often a front end asks which build to serve, and says which it serves
+SWITCH_SECONDS = 120  # how long the driver waits for every front end to switch to a new build
+LOST_SECONDS = 30.0  # a front end silent this long is gone (loading a build takes it seconds, not this)
+DRAIN_SECONDS = 5.0  # after every front end switched: the requests begun on the old build finish
+SHARD_TRIES = 3  # a shard call that fails (its replica died) goes to another replica
+SHARD_TIMEOUT = 30.0  # seconds a shard may take to answer
+FRONT_CPUS = 0.5  # Ray's logical CPUs per front-end replica (it runs the model on one thread)
+SHARD_CPUS = 0.1  # per shard replica: a search costs it about a millisecond
 Progress = Callable[[str], None]
 
 
-def _builder(settings_json: str) -> Callable[[], Any]:
-    """What each replica runs to make its ASGI app: stiqa's own, from these settings."""
-
-    def build() -> Any:
-        from stiqa.config import Settings
-        from stiqa.server import create_app
-
-        app = create_app(Settings.model_validate_json(settings_json))
-        app.state.live_replicas = live_replicas  # /api/health reports them
-        return app
-
-    return build
+class MixedBuilds(RuntimeError):
+    """A front end asked a shard of one build about another."""
 
 
-def live_replicas() -> int | None:
-    """How many replicas of the application are running now, as Serve's controller counts them."""
+def shard_app(build: str, number: int) -> str:
+    return f"{APP}-{build}-{number}"
+
+
+class ShardServer:
+    """A Serve deployment: shard ``number`` of ``shards`` of the index build ``build``."""
+
+    def __init__(self, settings_json: str, build: str, number: int, shards: int) -> None:
+        settings = Settings.model_validate_json(settings_json)
+        index = load_index(settings.index_dir, settings.model, None, settings.lexical_mode, build=build)
+        self.shard = Shard.whole(index) if shards == 1 else Shard.of(index, number, shards)
+        self.build = build
+
+    def search(
+        self, build: str, vector: np.ndarray, words: list[str], depth: int, rows: np.ndarray | None,
+        named: np.ndarray | None, lexical: bool,
+    ) -> Found:
+        if build != self.build:
+            raise MixedBuilds(f"shard of build {self.build} asked about build {build}")
+        return self.shard.search(vector, words, depth, rows, named, lexical)
+
+
+class Rollout:
+    """The build every front end should serve, and the build each one serves (a Ray actor)."""
+
+    def __init__(self) -> None:
+        self.build: str | None = None
+        self.shards = 1
+        self.beats: dict[str, tuple[str, float]] = {}
+
+    def publish(self, build: str, shards: int) -> None:
+        self.build, self.shards = build, shards
+
+    def layout(self, replica: str | None = None, serving: str | None = None) -> tuple[str | None, int]:
+        """The build to serve and its shard count; a front end says here which build it serves."""
+        if replica is not None and serving is not None:
+            self.beats[replica] = (serving, time.time())
+        return self.build, self.shards
+
+    def serving(self, within: float) -> dict[str, str]:
+        """The build each front end that spoke in the last ``within`` seconds serves."""
+        now = time.time()
+        return {r: b for r, (b, t) in self.beats.items() if now - t <= within}
+
+
+@dataclass
+class ShardClient:
+    """The searcher of a front end (:class:`stiqa.index.search.Searcher`): asks every shard of
+    ``build`` at once and merges their answers."""
+
+    build: str
+    shards: int
+
+    def __post_init__(self) -> None:
+        from ray import serve
+
+        self.handles = [serve.get_app_handle(shard_app(self.build, n)) for n in range(self.shards)]
+
+    def search(
+        self, vector: np.ndarray, words: list[str], depth: int, rows: np.ndarray | None = None,
+        named: np.ndarray | None = None, lexical: bool = True,
+    ) -> Found:
+        def ask(handle: Any) -> Any:
+            return handle.search.remote(self.build, vector, words, depth, rows, named, lexical)
+
+        calls = [ask(h) for h in self.handles]
+        found = []
+        for handle, call in zip(self.handles, calls):
+            for attempt in range(SHARD_TRIES):
+                try:
+                    found.append(call.result(timeout_s=SHARD_TIMEOUT))
+                    break
+                except MixedBuilds:
+                    raise
+                except Exception:
+                    if attempt == SHARD_TRIES - 1:
+                        raise
+                    call = ask(handle)  # its replica died: Serve routes the call to a live one
+        return merge(found, depth)
+
+
+def _rollout() -> Any:
+    import ray
+
+    return ray.get_actor(ROLLOUT, namespace=NAMESPACE)
+
+
+@dataclass(kw_only=True)
+class ClusterAssistant(Assistant):
+    """A front end's assistant: the build the roll-out names, searched on its shards."""
+
+    @classmethod
+    def join(cls, settings: Settings) -> ClusterAssistant:
+        """The model and the published build's passages (no vectors, no BM25), searched on its shards."""
+        import ray
+
+        build, shards = ray.get(_rollout().layout.remote())
+        if build is None:
+            raise IndexLoadError("the roll-out names no build yet")
+        index = load_index(settings.index_dir, settings.model, settings.corpus_dir, settings.lexical_mode,
+                           build=build, searchable=False)
+        return cls.from_parts(settings, embedder_for(settings), index, searcher=ShardClient(build, shards))
+
+    def latest_build(self) -> str:
+        """The build the roll-out names; says to it which build this front end serves."""
+        import ray
+
+        replica = ray.get_runtime_context().get_actor_id() or "driver"
+        try:
+            build, _ = ray.get(_rollout().layout.remote(replica, self.build_id), timeout=10)
+        except (ray.exceptions.RayError, ValueError):  # the roll-out restarts (its node died): keep this build
+            return self.build_id
+        return build or self.build_id
+
+    def reload(self) -> ClusterAssistant:
+        """The build the roll-out names, its passages loaded here and its shards already up."""
+        import ray
+
+        build, shards = ray.get(_rollout().layout.remote(), timeout=10)
+        if build is None:
+            raise IndexLoadError("the roll-out names no build yet")
+        s = self.settings
+        index = load_index(s.index_dir, self.embedder.name, s.corpus_dir, s.lexical_mode, build=build, searchable=False)
+        return self.with_index(index, ShardClient(build, shards))
+
+    def status(self) -> dict[str, Any]:
+        """Adds the live front-end replicas and, for each shard of the build, its live replicas."""
+        client = self.retriever.searcher
+        shards = client.shards if isinstance(client, ShardClient) else 0
+        return {
+            **super().status(), "replicas": _live(APP, APP),
+            "shards": [_live(shard_app(self.build_id, n), SHARD) or 0 for n in range(shards)],
+        }
+
+
+def _live(app: str, deployment: str) -> int | None:
+    """How many replicas of ``deployment`` of the application ``app`` are running, as Serve counts them."""
     from ray import serve
 
     try:
-        states = serve.status().applications[APP].deployments[APP].replica_states
+        states = serve.status().applications[app].deployments[deployment].replica_states
     except (KeyError, RuntimeError):
         return None
     return int(states.get("RUNNING", 0))
 
 
-def deploy(settings: Settings, address: str, replicas: int = 2, stop: threading.Event | None = None) -> str:
-    """Deploy the API on the Ray cluster at ``address``; the URL it answers at."""
-    connect(address)
-    from ray import serve
+def _front_end(settings_json: str) -> Callable[[], Any]:
+    """What each front-end replica runs to make its ASGI app: stiqa's own, over a ClusterAssistant."""
 
-    # Replicas start elsewhere, in their own working folders: paths must not be relative.
-    settings = settings.updated(corpus_dir=settings.corpus_dir.resolve(), index_dir=settings.index_dir.resolve())
-    serve.start(http_options={"host": settings.host, "port": settings.port, "location": "HeadOnly"})
-    deployment = serve.deployment(
-        serve.ingress(_builder(settings.model_dump_json()))(),
-        name=APP, num_replicas=replicas, max_replicas_per_node=1, ray_actor_options={"num_cpus": 1},
-    )
-    serve.run(deployment.bind(), name=APP, route_prefix="/", blocking=False)
-    deadline = time.monotonic() + READY_SECONDS
-    while (live_replicas() or 0) < replicas and time.monotonic() < deadline and not (stop and stop.is_set()):
-        time.sleep(0.5)  # serve.run returns when the first replica answers; the others load the model
-    return f"http://{settings.host}:{settings.port}"
+    def build() -> Any:
+        from stiqa.server import create_app
+
+        settings = Settings.model_validate_json(settings_json)
+        return create_app(settings, ClusterAssistant.join(settings))
+
+    return build
 
 
-def serve_on_ray(settings: Settings, address: str, replicas: int = 2, progress: Progress | None = None) -> None:
-    """Deploy, then keep the application up until SIGTERM or Ctrl-C, and take it down."""
+class ShardsFailed(ClusterError):
+    """A build's shards could not start; the message says why."""
+
+
+class Cluster:
+    """What this driver deployed on the cluster, and the roll-out of new builds."""
+
+    def __init__(self, settings: Settings, replicas: int, shards: int, shard_replicas: int) -> None:
+        import ray
+
+        # Replicas start elsewhere, in their own working folders: paths must not be relative.
+        self.settings = settings.updated(
+            corpus_dir=settings.corpus_dir.resolve(), index_dir=settings.index_dir.resolve(), watch_seconds=POLL_SECONDS,
+        )
+        self.replicas, self.shards, self.shard_replicas = replicas, shards, shard_replicas
+        self.serving: str | None = None
+        self.failed: str | None = None  # a build whose shards failed: not tried again until CURRENT changes
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+        self.rollout = ray.remote(Rollout).options(
+            name=ROLLOUT, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0, max_restarts=-1,
+            scheduling_strategy=here,
+        ).remote()
+
+    def deploy_shards(self, build: str, stop: threading.Event | None = None) -> None:
+        """Start every shard of ``build`` and wait until all their replicas run; ShardsFailed if they cannot."""
+        from ray import serve
+
+        deployment = serve.deployment(ShardServer, name=SHARD)
+        for n in range(self.shards):
+            app = deployment.options(
+                num_replicas=self.shard_replicas, max_replicas_per_node=1, ray_actor_options={"num_cpus": SHARD_CPUS},
+            ).bind(self.settings.model_dump_json(), build, n, self.shards)
+            serve.run(app, name=shard_app(build, n), route_prefix=None, blocking=False)
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            states = serve.status().applications
+            failed = [states[a] for n in range(self.shards) if (a := shard_app(build, n)) in states
+                      and str(states[a].status).endswith("DEPLOY_FAILED")]
+            if failed:
+                raise ShardsFailed(" ".join(failed[0].message.split())[:300] or "a shard failed to start")
+            if all((_live(shard_app(build, n), SHARD) or 0) >= self.shard_replicas for n in range(self.shards)):
+                return
+            if time.monotonic() > deadline or (stop and stop.is_set()):
+                raise ShardsFailed(f"the shards were not up after {READY_SECONDS} s")
+            time.sleep(0.5)
+
+    def delete_shards(self, build: str) -> None:
+        from ray import serve
+
+        for n in range(self.shards):
+            serve.delete(shard_app(build, n), _blocking=False)
+
+    def start(self, stop: threading.Event) -> str:
+        """Deploy the shards of the current build, then the front end; the URL it answers at."""
+        import ray
+        from ray import serve
+
+        build = current_build(self.settings.index_dir).name
+        serve.start(http_options={"host": self.settings.host, "port": self.settings.port, "location": "HeadOnly"})
+        try:
+            self.deploy_shards(build, stop)
+        except ShardsFailed as e:
+            self.delete_shards(build)
+            raise ShardsFailed(f"the shards of build {build} did not start: {e}") from None
+        ray.get(self.rollout.publish.remote(build, self.shards))
+        self.serving = build
+        front = serve.deployment(
+            serve.ingress(_front_end(self.settings.model_dump_json()))(),
+            name=APP, num_replicas=self.replicas, max_replicas_per_node=1, ray_actor_options={"num_cpus": FRONT_CPUS},
+        )
+        serve.run(front.bind(), name=APP, route_prefix="/", blocking=False)
+        deadline = time.monotonic() + READY_SECONDS
+        while (_live(APP, APP) or 0) < self.replicas and time.monotonic() < deadline and not stop.is_set():
+            time.sleep(0.5)  # serve.run returns when the first replica answers; the others load the model
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    def follow(self, say: Progress) -> None:
+        """One look at ``CURRENT``: roll out the build it names if it is new (see the module's doc)."""
+        import ray
+
+        ray.get(self.rollout.publish.remote(self.serving, self.shards))  # again: the actor may have restarted
+        try:
+            latest = current_build(self.settings.index_dir).name
+        except IndexLoadError:
+            return
+        if latest in (self.serving, self.failed):
+            return
+        say(f"stiqa: new index build {latest}: starting its shards beside {self.serving}'s")
+        try:
+            self.deploy_shards(latest)
+        except (ShardsFailed, RuntimeError) as e:
+            self.failed = latest
+            self.delete_shards(latest)
+            say(f"stiqa: build {latest} cannot be served ({e}); still serving {self.serving}")
+            return
+        ray.get(self.rollout.publish.remote(latest, self.shards))
+        deadline = time.monotonic() + SWITCH_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            serving = ray.get(self.rollout.serving.remote(LOST_SECONDS))
+            if serving and set(serving.values()) == {latest}:
+                break
+        else:
+            say(f"stiqa: not every front end switched to {latest} within {SWITCH_SECONDS} s")
+        time.sleep(DRAIN_SECONDS)
+        old, self.serving, self.failed = self.serving, latest, None
+        if old:
+            self.delete_shards(old)
+        say(f"stiqa: serving build {latest}; build {old}'s shards deleted")
+
+    def close(self) -> None:
+        import ray
+        from ray import serve
+
+        serve.delete(APP)
+        if self.serving:
+            self.delete_shards(self.serving)
+        ray.kill(self.rollout)
+        # Serve's proxy keeps the host and port it started with; with nothing else on it, stop
+        # it, so that a later `stiqa serve --ray` can listen where it is asked to.
+        if all(name.startswith(APP) for name in serve.status().applications):
+            serve.shutdown()
+
+
+def serve_on_ray(
+    settings: Settings, address: str, replicas: int = 2, progress: Progress | None = None, shards: int = 1,
+    shard_replicas: int = 2,
+) -> None:
+    """Deploy, roll out each new build, and keep the application up until SIGTERM or Ctrl-C;
+    then take it down."""
     say = progress or (lambda _message: None)
     connect(address)  # first: joining the cluster installs Ray's own SIGTERM handler, which ours replaces
     stop = threading.Event()  # set by SIGTERM or Ctrl-C, even while the replicas still start
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, frame: stop.set())
-    url = deploy(settings, address, replicas, stop)
-    if not stop.is_set():
-        say(f"stiqa: serving on {url} from {replicas} Ray Serve replicas (one per node) of the cluster at {address}")
-    stop.wait()
-    from ray import serve
+    cluster = Cluster(settings, replicas, shards, shard_replicas)
+    try:
+        url = cluster.start(stop)
+        if not stop.is_set():
+            say(f"stiqa: serving on {url}: {replicas} front-end replicas (one per node), {shards} shard(s) of build "
+                f"{cluster.serving} with {shard_replicas} replicas each, on the cluster at {address}")
+        while not stop.wait(1.0):
+            try:
+                cluster.follow(say)
+            except Exception as e:  # the watch must outlive a cluster's hiccup; the next look tries again
+                say(f"stiqa: following the index failed ({type(e).__name__}: {e}); trying again")
+    finally:
+        cluster.close()
+        say("stiqa: the Ray Serve applications are deleted")
 
-    serve.delete(APP)
-    say("stiqa: the Ray Serve application is deleted")

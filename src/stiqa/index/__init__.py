@@ -1,6 +1,6 @@
 """Stage 2, the index: the passages of a corpus embedded into FAISS beside a Japanese BM25,
 built into a folder and loaded from it (:mod:`.build`, :mod:`.store`, :mod:`.vectors`,
-:mod:`.lexical`).
+:mod:`.lexical`), and searched whole or in shards (:mod:`.search`).
 
 May import the foundation modules, :mod:`stiqa.ingest` and :mod:`stiqa.model`; never
 :mod:`stiqa.qa`, :mod:`stiqa.timeline`, :mod:`stiqa.service` or :mod:`stiqa.server`.

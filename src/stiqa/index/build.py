@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from stiqa import __version__
-from stiqa.index.lexical import JapaneseTokenizer, LexicalIndex
+from stiqa.index.lexical import LexicalIndex
 from stiqa.index.pages import page_spans, spans_to_json
 from stiqa.index.store import (
     CACHE_FILE,
@@ -160,13 +160,13 @@ def build_index(
     corpus_dir: Path,
     index_dir: Path,
     embedder: PassageEmbedder,
-    tokenizer: JapaneseTokenizer,
+    tokenizer: PassageTokenizer,
     progress: Callable[[str], None] | None = None,
     reader: Reader = read_here,
 ) -> Index:
     """Build a new index beside the current one, then switch to it atomically.
 
-    ``embedder`` and ``reader`` run here by default; :mod:`stiqa.cluster` gives ones that
+    ``embedder``, ``tokenizer`` and ``reader`` run here by default; :mod:`stiqa.cluster` gives ones that
     run on a Ray cluster, and the build is the same. One build at a time per index folder:
     a second one is refused (IndexBusyError) rather than let the two remove each other's files.
     """
@@ -199,7 +199,7 @@ def _build_index(
     corpus_dir: Path,
     index_dir: Path,
     embedder: PassageEmbedder,
-    tokenizer: JapaneseTokenizer,
+    tokenizer: PassageTokenizer,
     progress: Callable[[str], None] | None,
     reader: Reader,
 ) -> Index:
@@ -227,7 +227,9 @@ def _build_index(
         cache.add(todo, found, parts)
     vectors, sentence_vectors = cache.get(entries)
     sentence_start = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
-    lexical = LexicalIndex.build([tokenizer.words(t) for t in texts])
+    t1 = time.perf_counter()
+    lexical = LexicalIndex.build(tokenizer.words_many(texts))
+    say(f"BM25 words of {len(texts)} passages in {time.perf_counter() - t1:.1f} s")
     dense = build_vector_index(vectors)
 
     manifest = Manifest(
@@ -266,11 +268,11 @@ def _build_index(
         _fsync_dir(tmp)
         final = index_dir / build_id
         os.replace(tmp, final)
-        _switch(index_dir, build_id)
+        replaced = _switch(index_dir, build_id)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _prune(index_dir, keep={build_id})
+    _prune(index_dir, keep={build_id, replaced})
     say(f"index {build_id} built in {manifest.build_seconds:.1f} s")
     return Index(
         manifest, documents, passages, dense, sentence_vectors, sentence_start, lexical, final, corpus.texts, spans
@@ -288,6 +290,15 @@ class PassageEmbedder(Protocol):
     def passages_with_parts(
         self, texts: list[str], parts: Sequence[Sequence[tuple[int, int]]], progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
+class PassageTokenizer(Protocol):
+    """What a build needs of the BM25 words: :class:`stiqa.index.lexical.JapaneseTokenizer`, or a
+    pool of them on a cluster (:class:`stiqa.cluster.indexing.RayTokenizer`)."""
+
+    name: str
+
+    def words_many(self, texts: list[str]) -> list[list[str]]: ...
 
 
 class EmbeddingCache:
@@ -352,15 +363,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _switch(index_dir: Path, build_id: str) -> None:
+def _switch(index_dir: Path, build_id: str) -> str:
+    """Point CURRENT at ``build_id``; the build it named before ("" if none)."""
+    try:
+        before = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        before = ""
     tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
     tmp.write_text(build_id + "\n", encoding="utf-8")
     os.replace(tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
+    return before
 
 
 def _prune(index_dir: Path, keep: set[str]) -> None:
-    """Remove older builds and leftovers of killed ones."""
+    """Remove the builds not in ``keep`` and leftovers of killed ones. The build just replaced
+    is kept until the next build: servers still switching from it (a cluster's shards, see
+    :mod:`stiqa.cluster.serving`) and a replica restarting meanwhile can load it."""
     for child in index_dir.iterdir():
         if not child.is_dir() or child.name in keep:
             continue

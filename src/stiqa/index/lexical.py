@@ -71,6 +71,10 @@ class JapaneseTokenizer:
     def words(self, text: str) -> list[str]:
         return [w for w, _ in self.terms(text)]
 
+    def words_many(self, texts: list[str]) -> list[list[str]]:
+        """The words of each text (what an index build asks; a cluster's pool does it in parallel)."""
+        return [self.words(t) for t in texts]
+
 
 def is_code(surface: str) -> bool:
     """An acronym or code (SBIR, JT-60SA, 2030): the same in any language, unlike "global"."""

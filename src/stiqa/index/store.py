@@ -66,10 +66,10 @@ class Index:
     manifest: Manifest
     documents: list[Document]
     passages: list[Passage]
-    vectors: faiss.Index
+    vectors: faiss.Index | None  # None: searched elsewhere (see load_index's ``searchable``)
     sentence_vectors: np.ndarray
     sentence_start: np.ndarray  # first sentence row of each passage; one extra at the end
-    lexical: LexicalIndex
+    lexical: LexicalIndex | None
     path: Path
     _texts: dict[str, str] | None = field(default=None, repr=False)
     page_spans: PageSpans = field(default_factory=dict, repr=False)
@@ -161,15 +161,25 @@ def current_build(index_dir: Path) -> Path:
         name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as e:
         raise IndexLoadError(f"{pointer} is unreadable ({_reason(e)}): {REBUILD}") from e
+    return named_build(index_dir, name, f"{pointer} names")
+
+
+def named_build(index_dir: Path, name: str, named_by: str = "asked for") -> Path:
+    """The folder of build ``name`` in ``index_dir``; IndexLoadError if there is none."""
     build = index_dir / name
     if not name or "/" in name or "\0" in name or name.startswith(".") or not build.is_dir():
-        raise IndexLoadError(f"{pointer} names a missing build ({name[:80]!r}): {REBUILD}")
+        raise IndexLoadError(f"{named_by} a missing build ({name[:80]!r}): {REBUILD}")
     return build
 
 
-def load_index(index_dir: Path, model: str, corpus_dir: Path | None = None, lexical_mode: str = "A") -> Index:
-    """Load the current build; refuse one that does not fit this configuration."""
-    path = current_build(index_dir)
+def load_index(
+    index_dir: Path, model: str, corpus_dir: Path | None = None, lexical_mode: str = "A", build: str | None = None,
+    searchable: bool = True,
+) -> Index:
+    """Load the current build (or the build named ``build``); refuse one that does not fit this
+    configuration. Without ``searchable``, the vectors and BM25 are left out (shards elsewhere
+    search them; see :mod:`stiqa.index.search`) and the sentence vectors are mapped, not read."""
+    path = current_build(index_dir) if build is None else named_build(index_dir, build)
     manifest = load_manifest(path)
     if manifest.model != model:
         raise IndexLoadError(
@@ -193,20 +203,20 @@ def load_index(index_dir: Path, model: str, corpus_dir: Path | None = None, lexi
             names = ", ".join(sorted({n for n, _ in changed}))
             raise IndexLoadError(f"corpus changed since the index was built ({names}): {REBUILD}")
     try:
-        vectors = read_vector_index(path / "passages.faiss")
-        sentence_vectors = np.load(path / "sentences.npy")
+        vectors = read_vector_index(path / "passages.faiss") if searchable else None
+        sentence_vectors = np.load(path / "sentences.npy", mmap_mode=None if searchable else "r")
         sentence_start = np.load(path / "sentence_start.npy")
         passages = [Passage.from_dict(d) for d in read_json(path / "passages.json")]
         documents = [document_from_dict(d) for d in read_json(path / "documents.json")]
-        lexical = LexicalIndex.load(path / "bm25", len(passages))
+        lexical = LexicalIndex.load(path / "bm25", len(passages)) if searchable else None
         spans = spans_from_json(read_json(path / PAGE_SPANS_FILE))
     except IndexLoadError:
         raise
     except Exception as e:
         raise IndexLoadError(f"index {path} is damaged ({_reason(e)}): {REBUILD}") from e
     if not (
-        vectors.ntotal == len(passages) == manifest.passages
-        and vectors.d == manifest.dim
+        len(passages) == manifest.passages
+        and (vectors is None or (vectors.ntotal == len(passages) and vectors.d == manifest.dim))
         and sentence_vectors.shape == (manifest.sentences, manifest.dim)
         and len(sentence_start) == len(passages) + 1
     ):

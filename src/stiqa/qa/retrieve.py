@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stiqa.dates import find_dates, iso_span, mention_span, overlaps
-from stiqa.index import Index, vectors
+from stiqa.index import Index
 from stiqa.index.lexical import JapaneseTokenizer, is_code
+from stiqa.index.search import Searcher, Shard, Shards
 from stiqa.model.embedder import Embedder
 from stiqa.normalize import char_grams, has_japanese, normalize_query
 from stiqa.qa.kinds import (
@@ -106,8 +107,13 @@ class Query:
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder: Embedder, tokenizer: JapaneseTokenizer) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, tokenizer: JapaneseTokenizer, searcher: Searcher | None = None
+    ) -> None:
         self.index = index
+        # Where the candidates come from: the index's own vectors and BM25 (one shard of all
+        # rows), or shards elsewhere (stiqa.cluster); the rest of retrieval is the same.
+        self.searcher = searcher or Shards([Shard.whole(index)])
         self.embedder = embedder
         self.tokenizer = tokenizer
         self.reference = embedder.reference
@@ -185,14 +191,6 @@ class Retriever:
             found = np.intersect1d(found, rows)
         return found if len(found) else None
 
-    def dense(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Passages by cosine similarity, best first (among ``rows`` if given)."""
-        total = self.index.vectors.ntotal if rows is None else len(rows)
-        if not total:
-            return []
-        scores, ids = vectors.search(self.index.vectors, q.vector[None, :], min(n, total), rows)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
     def prior(self, q: Query, i: int) -> float:
         fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i])
         if q.span is not None:
@@ -227,34 +225,21 @@ class Retriever:
                 break
         return kept
 
-    def lexical(self, q: Query, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        scores = self.index.lexical.scores(q.lexical_words)
-        if rows is not None:
-            kept = np.zeros_like(scores)
-            kept[rows] = scores[rows]
-            scores = kept
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
-
     def search(
         self, q: Query, k: int, mode: str, timings: dict[str, float], docs: frozenset[str] | None = None
     ) -> Retrieved:
         """The top ``k`` distinct passages for ``q``, best first; of the documents ``docs`` only, if given."""
         depth = max(DEPTH, 4 * k)
         rows = self.rows(docs)
-        t0 = time.perf_counter()
-        dense = self.dense(q, depth, rows)
         named = self.named_rows(q, rows)
+        t0 = time.perf_counter()
+        found = self.searcher.search(q.vector, q.lexical_words, depth, rows, named, lexical=mode != "dense")
+        dense, lexical = found.dense, found.lexical
         if named is not None:  # the documents the question names compete even if the model ranks them low
             seen = {i for i, _ in dense}
-            dense = sorted(dense + [h for h in self.dense(q, depth, named) if h[0] not in seen], key=lambda h: -h[1])
-        t1 = time.perf_counter()
-        lexical = self.lexical(q, depth, rows) if mode != "dense" else []
+            dense = sorted(dense + [h for h in found.named if h[0] not in seen], key=lambda h: (-h[1], h[0]))
+        timings["search_ms"] = (time.perf_counter() - t0) * 1000
         t2 = time.perf_counter()
-        timings["dense_ms"] = (t1 - t0) * 1000
-        timings["lexical_ms"] = (t2 - t1) * 1000
         dense_ranked = sorted(((i, c + self.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
         if mode == "dense":
             ranked = dense_ranked
@@ -262,7 +247,7 @@ class Retriever:
             ranked = lexical
         else:
             # BM25 votes in proportion to the question's words it can find in the corpus.
-            weight = self.index.lexical.known(q.lexical_words) / max(1, len(q.words))
+            weight = found.known / max(1, len(q.words))
             ranked = fuse([dense_ranked, lexical], [1.0, weight])
         cosine = dict(dense)
         bm25 = dict(lexical)

@@ -64,7 +64,11 @@ class HealthResponse(BaseModel):
     )
     uploads: bool = Field(False, description="Whether documents may be uploaded and deleted over HTTP (STIQA_ALLOW_UPLOADS).")
     replicas: int | None = Field(
-        None, description="Under `stiqa serve --ray`: how many replicas of the application are live; null otherwise."
+        None, description="Under `stiqa serve --ray`: how many front-end replicas are live; null otherwise."
+    )
+    shards: list[int] | None = Field(
+        None, description="Under `stiqa serve --ray`: for each shard of the build in use, how many of its "
+        "replicas are live; null otherwise.",
     )
 
 

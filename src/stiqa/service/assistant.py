@@ -14,6 +14,7 @@ from typing import Any
 from stiqa.config import MODES, Settings
 from stiqa.index import CURRENT, Index, load_index
 from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.index.search import Searcher
 from stiqa.model.embedder import Embedder
 from stiqa.qa.answer import AnswerExtractor
 from stiqa.qa.retrieve import Retriever
@@ -76,9 +77,12 @@ class Assistant(Library):
         index: Index,
         tokenizer: JapaneseTokenizer | None = None,
         warm_up: bool = True,
+        searcher: Searcher | None = None,
     ) -> Assistant:
+        """An assistant over ``index``, searching its own vectors and BM25 or, given a
+        ``searcher``, the shards it reaches (see :mod:`stiqa.index.search`)."""
         tokenizer = tokenizer or JapaneseTokenizer(settings.lexical_mode)
-        retriever = Retriever(index, embedder, tokenizer)
+        retriever = Retriever(index, embedder, tokenizer, searcher)
         assistant = cls(
             settings=settings, index=index, embedder=embedder, tokenizer=tokenizer, retriever=retriever,
             extractor=AnswerExtractor(index, tokenizer),
@@ -87,10 +91,11 @@ class Assistant(Library):
             assistant.ask("warm-up")  # first-call costs (threads, caches) before the first user
         return assistant
 
-    def with_index(self, index: Index) -> Assistant:
-        """An assistant over ``index`` sharing this one's model and tokenizer, warmed up and
-        with its timeline read: ready to take this one's place between two requests."""
-        assistant = type(self).from_parts(self.settings, self.embedder, index, self.tokenizer, warm_up=False)
+    def with_index(self, index: Index, searcher: Searcher | None = None) -> Assistant:
+        """An assistant over ``index`` (searched by ``searcher`` if given) sharing this one's
+        model and tokenizer, warmed up and with its timeline read: ready to take this one's
+        place between two requests."""
+        assistant = type(self).from_parts(self.settings, self.embedder, index, self.tokenizer, False, searcher)
         _ = assistant.events  # read now, not by the first /api/timeline after a switch
         # The new index's first-search costs, on the model's thread; but the model is warm
         # already, so not worth a long wait behind the requests queued there.

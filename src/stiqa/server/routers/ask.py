@@ -9,6 +9,7 @@ from stiqa.server.schemas import AskRequest, AskResponse, ErrorResponse
 from stiqa.service.assistant import Assistant
 
 router = APIRouter(tags=["ask"])
+INDEX_HEADER = "X-Stiqa-Index"
 
 
 @router.post(
@@ -26,4 +27,6 @@ async def ask(body: AskRequest, request: Request, assistant: Assistant = Depends
     timing = ", ".join(f"{name.removesuffix('_ms')};dur={ms:.2f}" for name, ms in result.timings.items())
     # Returned as is: the body is built to the AskResponse shape (records.AskResult.to_dict)
     # and tests check it against the schema, so it is not validated again on every request.
-    return JSONResponse(result.to_dict(), headers={"Server-Timing": timing})
+    # X-Stiqa-Index: the build that answered (a whole request is answered by one build, also
+    # while a new one is switched to).
+    return JSONResponse(result.to_dict(), headers={"Server-Timing": timing, INDEX_HEADER: assistant.build_id})
