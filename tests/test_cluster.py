@@ -244,3 +244,13 @@ def test_serving_in_shards_through_a_rebuild_and_a_node_dying(cluster, embedder,
     assert builds[:20] == [first] * 20 and set(builds[switched:]) == {second}
     assert after["index"] == second
     assert f"build {first}'s shards deleted" in text
+
+
+def test_a_build_gets_one_shard_per_share_of_memory(assistant, monkeypatch):
+    from stiqa.cluster import serving
+
+    build = assistant.index.path
+    size = (build / "passages.faiss").stat().st_size + sum(f.stat().st_size for f in (build / "bm25").iterdir())
+    assert serving.shards_for(build) == 1  # the deck: a few hundred kilobytes
+    monkeypatch.setattr(serving, "SHARD_BYTES", size // 3 + 1)
+    assert serving.shards_for(build) == 3

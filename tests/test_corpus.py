@@ -1,7 +1,7 @@
 import pytest
 
 from stiqa.ingest import read_bytes
-from stiqa.ingest.layout import repair_document
+from stiqa.ingest.layout import repair_document, unspaced
 from stiqa.normalize import has_extraction_faults
 
 
@@ -139,3 +139,17 @@ def test_letter_spaced_titles_are_closed_up():
 
     assert unspaced("法 制 審 議 会 令") == "法制審議会令"
     assert unspaced("AI の 活用") == "AI の 活用"
+
+
+def test_letter_spaced_lines_are_closed_up_and_still_point_into_the_original():
+    """A member list of justified cells: each name closed up for BM25 and the model, each
+    character still at its place in the file; words with one space between them stay apart."""
+    raw = "委員等名簿\n部会長\n東 京 大 学 大 学 院 法 学 政 治 学 研 究 科 教 授 藤 田 友 敬\n\n会場は東京 大阪の二か所です。\n"
+    _, repaired = _doc(raw, "list.txt")
+    units = [u.text for page in repaired for u in page.units]
+    texts = [u.text for u in units]
+    assert "東京大学大学院法学政治学研究科教授藤田友敬" in texts
+    assert "会場は東京 大阪の二か所です。" in texts
+    closed = units[texts.index("東京大学大学院法学政治学研究科教授藤田友敬")]
+    assert "".join(raw[i] for i in closed.src) == closed.text
+    assert unspaced("で あ り 、 「 移 転 可 能 」") == "であり、「移転可能」"  # Japanese punctuation too

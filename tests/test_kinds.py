@@ -56,3 +56,14 @@ def test_durations_and_kanji_numerals_are_figures():
     assert has_quantity("24時間単位で変更される") and has_quantity("おおむね1、2か月程度")
     assert has_quantity("22億2,000万ユーロを投資", wanted_unit("いくら投資するとしていますか"))
     assert not wants_quantity("スマホを何台も持っている人はどの端末に入れるべきですか？")  # 何台も: many, not how many
+
+
+def test_where_a_meeting_is_held_is_asked_and_answered_by_a_venue():
+    from stiqa.qa.kinds import has_place, wants_place
+
+    assert wants_place("第４回会議はどこで開かれましたか？") and wants_place("Where was the 4th meeting held?")
+    assert wants_place("次回の会場は？")
+    assert not wants_place("バイオコミュニティのグローバル拠点はどこですか？")  # どこです: which, not a venue
+    assert not wants_place("アプリに関する紛争の第一審はどこの裁判所ですか？")
+    assert has_place("第２ 場 所 法務省第一会議室") and has_place("法務省20階の第1会議室で開催します。")
+    assert has_place("ウェブ会議により開催") and not has_place("令和6年7月24日に開催した。")

@@ -323,8 +323,9 @@ def serve(
     ),
     replicas: int = typer.Option(2, "--replicas", min=1, max=64, help="With --ray: how many front-end replicas."),
     shards: int = typer.Option(
-        1, "--shards", min=1, max=64,
-        help="With --ray: the index's passages in this many shards (more when one replica cannot hold them all).",
+        0, "--shards", min=0, max=64,
+        help="With --ray: the index's passages in this many shards; 0: one per 4 GiB of the build's vectors and "
+        "BM25 scores (one shard until a replica would hold more).",
     ),
     shard_replicas: int = typer.Option(
         2, "--shard-replicas", min=1, max=16, help="With --ray: replicas of each shard, on different nodes.",

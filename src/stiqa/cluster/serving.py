@@ -29,12 +29,13 @@ again where there is room.
 
 from __future__ import annotations
 
-import logging
+import math
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,9 @@ from stiqa.cluster.indexing import ClusterError, connect
 from stiqa.config import Settings
 from stiqa.index import IndexLoadError, current_build, load_index
 from stiqa.index.search import Found, Shard, merge
+from stiqa.index.store import named_build
 from stiqa.service.assistant import Assistant
 from stiqa.service.library import embedder_for
-
-log = logging.getLogger(__name__)
 
 APP = "stiqa"  # the front end's Serve application (and deployment)
 SHARD = "shard"  # each shard application's one deployment
@@ -61,6 +61,9 @@ SHARD_TRIES = 3  # a shard call that fails (its replica died) goes to another re
 SHARD_TIMEOUT = 30.0  # seconds a shard may take to answer
 FRONT_CPUS = 0.5  # Ray's logical CPUs per front-end replica (it runs the model on one thread)
 SHARD_CPUS = 0.1  # per shard replica: a search costs it about a millisecond
+# With --shards 0 (the default), a build gets one shard per this many bytes of vectors and BM25
+# scores, so that a replica's share stays well inside a small node's memory.
+SHARD_BYTES = 4 << 30
 Progress = Callable[[str], None]
 
 
@@ -70,6 +73,13 @@ class MixedBuilds(RuntimeError):
 
 def shard_app(build: str, number: int) -> str:
     return f"{APP}-{build}-{number}"
+
+
+def shards_for(build: Path) -> int:
+    """How many shards the build in the folder ``build`` needs: one per SHARD_BYTES of what a
+    shard holds (its FAISS vectors and BM25 scores)."""
+    size = (build / "passages.faiss").stat().st_size + sum(f.stat().st_size for f in (build / "bm25").iterdir())
+    return max(1, math.ceil(size / SHARD_BYTES))
 
 
 class ShardServer:
@@ -234,13 +244,15 @@ class Cluster:
     """What this driver deployed on the cluster, and the roll-out of new builds."""
 
     def __init__(self, settings: Settings, replicas: int, shards: int, shard_replicas: int) -> None:
+        """``shards``: how many for every build; 0: as many as each build needs (:func:`shards_for`)."""
         import ray
 
         # Replicas start elsewhere, in their own working folders: paths must not be relative.
         self.settings = settings.updated(
             corpus_dir=settings.corpus_dir.resolve(), index_dir=settings.index_dir.resolve(), watch_seconds=POLL_SECONDS,
         )
-        self.replicas, self.shards, self.shard_replicas = replicas, shards, shard_replicas
+        self.replicas, self.fixed_shards, self.shard_replicas = replicas, shards, shard_replicas
+        self.shards: dict[str, int] = {}  # each deployed build's shard count
         self.serving: str | None = None
         self.failed: str | None = None  # a build whose shards failed: not tried again until CURRENT changes
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -255,20 +267,21 @@ class Cluster:
         """Start every shard of ``build`` and wait until all their replicas run; ShardsFailed if they cannot."""
         from ray import serve
 
+        count = self.shards[build] = self.fixed_shards or shards_for(named_build(self.settings.index_dir, build))
         deployment = serve.deployment(ShardServer, name=SHARD)
-        for n in range(self.shards):
+        for n in range(count):
             app = deployment.options(
                 num_replicas=self.shard_replicas, max_replicas_per_node=1, ray_actor_options={"num_cpus": SHARD_CPUS},
-            ).bind(self.settings.model_dump_json(), build, n, self.shards)
+            ).bind(self.settings.model_dump_json(), build, n, count)
             serve.run(app, name=shard_app(build, n), route_prefix=None, blocking=False)
         deadline = time.monotonic() + READY_SECONDS
         while True:
             states = serve.status().applications
-            failed = [states[a] for n in range(self.shards) if (a := shard_app(build, n)) in states
+            failed = [states[a] for n in range(count) if (a := shard_app(build, n)) in states
                       and str(states[a].status).endswith("DEPLOY_FAILED")]
             if failed:
                 raise ShardsFailed(" ".join(failed[0].message.split())[:300] or "a shard failed to start")
-            if all((_live(shard_app(build, n), SHARD) or 0) >= self.shard_replicas for n in range(self.shards)):
+            if all((_live(shard_app(build, n), SHARD) or 0) >= self.shard_replicas for n in range(count)):
                 return
             if time.monotonic() > deadline or (stop and stop.is_set()):
                 raise ShardsFailed(f"the shards were not up after {READY_SECONDS} s")
@@ -277,7 +290,7 @@ class Cluster:
     def delete_shards(self, build: str) -> None:
         from ray import serve
 
-        for n in range(self.shards):
+        for n in range(self.shards.pop(build, 0)):
             serve.delete(shard_app(build, n), _blocking=False)
 
     def start(self, stop: threading.Event) -> str:
@@ -292,7 +305,7 @@ class Cluster:
         except ShardsFailed as e:
             self.delete_shards(build)
             raise ShardsFailed(f"the shards of build {build} did not start: {e}") from None
-        ray.get(self.rollout.publish.remote(build, self.shards))
+        ray.get(self.rollout.publish.remote(build, self.shards[build]))
         self.serving = build
         front = serve.deployment(
             serve.ingress(_front_end(self.settings.model_dump_json()))(),
@@ -308,7 +321,7 @@ class Cluster:
         """One look at ``CURRENT``: roll out the build it names if it is new (see the module's doc)."""
         import ray
 
-        ray.get(self.rollout.publish.remote(self.serving, self.shards))  # again: the actor may have restarted
+        ray.get(self.rollout.publish.remote(self.serving, self.shards[self.serving]))  # again: the actor may have restarted
         try:
             latest = current_build(self.settings.index_dir).name
         except IndexLoadError:
@@ -323,7 +336,7 @@ class Cluster:
             self.delete_shards(latest)
             say(f"stiqa: build {latest} cannot be served ({e}); still serving {self.serving}")
             return
-        ray.get(self.rollout.publish.remote(latest, self.shards))
+        ray.get(self.rollout.publish.remote(latest, self.shards[latest]))
         deadline = time.monotonic() + SWITCH_SECONDS
         while time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
@@ -353,7 +366,7 @@ class Cluster:
 
 
 def serve_on_ray(
-    settings: Settings, address: str, replicas: int = 2, progress: Progress | None = None, shards: int = 1,
+    settings: Settings, address: str, replicas: int = 2, progress: Progress | None = None, shards: int = 0,
     shard_replicas: int = 2,
 ) -> None:
     """Deploy, roll out each new build, and keep the application up until SIGTERM or Ctrl-C;
@@ -367,8 +380,9 @@ def serve_on_ray(
     try:
         url = cluster.start(stop)
         if not stop.is_set():
-            say(f"stiqa: serving on {url}: {replicas} front-end replicas (one per node), {shards} shard(s) of build "
-                f"{cluster.serving} with {shard_replicas} replicas each, on the cluster at {address}")
+            say(f"stiqa: serving on {url}: {replicas} front-end replicas (one per node), "
+                f"{cluster.shards[cluster.serving]} shard(s) of build {cluster.serving} with {shard_replicas} "
+                f"replicas each, on the cluster at {address}")
         while not stop.wait(1.0):
             try:
                 cluster.follow(say)

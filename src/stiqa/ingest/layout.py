@@ -95,7 +95,7 @@ def _read_line(raw: str, base: int, hidden: bytearray | None = None) -> Line | N
     if hidden is not None:
         keep = [i for i, s in enumerate(mapped.src) if not hidden[s]]
         mapped = Mapped("".join(mapped.text[i] for i in keep), [mapped.src[i] for i in keep])
-    m = collapse_spaces(mapped).strip()
+    m = close_letter_spacing(collapse_spaces(mapped).strip())
     if len(m.text) > 1 and m.text[0] in BULLETS:
         item = True
         m = m.slice(1, len(m)).strip()
@@ -279,7 +279,13 @@ SPEAKER = re.compile(
     r"|大臣|副大臣|政務官|局長|部長|課長|室長|審議官|参事官|事務局長|事務局))\s"
 )
 _LEADERS = re.compile(r"(?:\.|…|・|‥){4,}")
-_LETTER_SPACED = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff]) (?=[\u3040-\u30ff\u3400-\u9fff](?: |$))")
+# Letter-spaced text: justified table cells and headings of PDFs ("東 京 大 学 大 学 院",
+# "法 制 審 議 会 令"). A space goes when it stands between two Japanese characters (kana,
+# kanji, Japanese and full-width punctuation) and the second stands alone; spaces between
+# words ("東京 大阪") stay. A line needs LETTER_SPACED_MIN such spaces to be closed up.
+_JAPANESE_CHAR = "[\u3001-\u30ff\u3400-\u9fff\uff01-\uff60]"
+_LETTER_SPACED = re.compile(f"(?<={_JAPANESE_CHAR}) (?={_JAPANESE_CHAR}(?: |$))")
+LETTER_SPACED_MIN = 2
 PAGE_NUMBER = re.compile(r"^[-‐−–—\s]*\d{1,4}[-‐−–—\s]*$")
 TITLE_LINES = 3
 TITLE_LINE_CHARS = 40
@@ -348,6 +354,16 @@ def running_lines(pages: list[list[tuple[str, int]]]) -> set[str]:
     return {key for key, n in seen.items() if key and n >= need}
 
 
+def close_letter_spacing(m: Mapped) -> Mapped:
+    """A letter-spaced line closed up ("法 制 審 議 会 令" -> "法制審議会令"), each character
+    still pointing at its place in the original; other lines as they are."""
+    gaps = {g.start() for g in _LETTER_SPACED.finditer(m.text)}
+    if len(gaps) < LETTER_SPACED_MIN:
+        return m
+    keep = [i for i in range(len(m.text)) if i not in gaps]
+    return Mapped("".join(m.text[i] for i in keep), [m.src[i] for i in keep])
+
+
 def unspaced(text: str) -> str:
-    """A letter-spaced heading closed up ("法 制 審 議 会 令" -> "法制審議会令"); other text as it is."""
-    return _LETTER_SPACED.sub("", text) if len(_LETTER_SPACED.findall(text)) >= 2 else text
+    """:func:`close_letter_spacing` of plain text (a title or heading from elsewhere)."""
+    return close_letter_spacing(Mapped(text, list(range(len(text))))).text

@@ -1,6 +1,7 @@
 """What kind of answer a question wants, and whether a text can give it.
 
-Half of what users ask is "when" and much of the rest "how many": a passage
+Half of what users ask is "when" and much of the rest "how many" (or "where", "what
+time"): a passage
 that mentions no date cannot answer "いつ設立されましたか", however close its
 wording. Retrieval and answer extraction give such passages a small prior.
 """
@@ -49,6 +50,23 @@ CLOCK = re.compile(r"\d{1,2}\s*時(?!間|点|期|代)|\d{1,2}:\d{2}")
 # A period's two ends ("いつからいつまで"); "期間はどのくらい" and "how long" ask a duration instead.
 SPAN = re.compile(r"いつからいつまで|期間はいつ|from when|what period", re.IGNORECASE)
 UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
+
+
+# "Where" as a venue (どこで開かれ, 場所, 会場); "どこの取引所" asks which organisation instead.
+WHERE = re.compile(
+    r"どこで(?!す)|場所|会場|\bvenue\b|\bwhere\b.*\b(?:held|hold|take place|took place|meet|met)\b", re.IGNORECASE
+)
+PLACE = re.compile(r"会議室|会場|ホール|庁舎|号館|\d+\s*階|オンライン|ウェブ会議|[Ww]eb会議|場\s*所")
+
+
+def wants_place(question: str) -> bool:
+    """The question asks where something is held (どこで開催): a venue answers it."""
+    return bool(WHERE.search(question))
+
+
+def has_place(text: str) -> bool:
+    """``text`` names a venue: a meeting room, hall or floor, or online."""
+    return bool(PLACE.search(text))
 
 
 def wants_end(question: str) -> bool:

@@ -29,12 +29,14 @@ from stiqa.model.embedder import Embedder
 from stiqa.normalize import char_grams, has_japanese, normalize_query
 from stiqa.qa.kinds import (
     has_date,
+    has_place,
     has_quantity,
     has_span,
     has_time,
     wanted_unit,
     wants_date,
     wants_end,
+    wants_place,
     wants_quantity,
     wants_span,
     wants_time,
@@ -91,16 +93,19 @@ class Query:
     until: bool = False  # asks until when: a range's end answers it
     period: bool = False  # asks for a period (いつからいつまで): an answer gives two dates
     clock: bool = False  # asks what time of day (何時に): an answer gives a clock time
+    place: bool = False  # asks where something is held (どこで開催): an answer names a venue
 
     @property
     def asks_kind(self) -> bool:
-        """It asks for a kind of answer: a date, a figure or a time of day."""
-        return self.wants_date or self.wants_quantity or self.clock
+        """It asks for a kind of answer: a date, a figure, a time of day or a venue."""
+        return self.wants_date or self.wants_quantity or self.clock or self.place
 
     def finds_kind(self, text: str) -> bool:
         """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
         if self.clock:
             return has_time(text)
+        if self.place:
+            return has_place(text)
         if self.wants_date and has_date(text):
             return not self.period or has_span(text)
         return self.wants_quantity and has_quantity(text, self.unit)
@@ -119,6 +124,7 @@ class Retriever:
         self.reference = embedder.reference
         self.dated = np.array([has_date(p.text) for p in index.passages], dtype=bool)
         self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
+        self.placed = np.array([has_place(p.text) for p in index.passages], dtype=bool)
         self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
         self.docs = [p.citation.doc for p in index.passages]
         rows: dict[str, list[int]] = {}
@@ -172,6 +178,7 @@ class Retriever:
             "words": words, "lexical_words": lexical_words, "japanese": japanese, "wants_date": when,
             "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
             "names": designators(text), "until": wants_end(text), "period": wants_span(text), "clock": wants_time(text),
+            "place": wants_place(text),
         }
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
@@ -192,7 +199,7 @@ class Retriever:
         return found if len(found) else None
 
     def prior(self, q: Query, i: int) -> float:
-        fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i])
+        fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i]) + (q.place and self.placed[i])
         if q.span is not None:
             own = self.doc_spans[i]  # the document's own date: minutes of a meeting in that period
             fits += any(overlaps(q.span, s) for s in self.date_spans[i]) or (own is not None and overlaps(q.span, own))
