@@ -42,7 +42,7 @@ import numpy as np
 
 from stiqa.cluster.indexing import ClusterError, connect
 from stiqa.config import Settings
-from stiqa.index import IndexLoadError, current_build, load_index
+from stiqa.index import Index, IndexLoadError, current_build, load_index
 from stiqa.index.search import Found, Shard, merge
 from stiqa.index.store import named_build
 from stiqa.service.assistant import Assistant
@@ -165,21 +165,28 @@ def _rollout() -> Any:
     return ray.get_actor(ROLLOUT, namespace=NAMESPACE)
 
 
+def _published(settings: Settings, model: str) -> tuple[Index, ShardClient]:
+    """The build the roll-out publishes, as a front end holds it (passages, documents and
+    sentence vectors; no vectors, no BM25), and the client of its shards."""
+    import ray
+
+    build, shards = ray.get(_rollout().layout.remote(), timeout=10)
+    if build is None:
+        raise IndexLoadError("the roll-out names no build yet")
+    s = settings
+    index = load_index(s.index_dir, model, s.corpus_dir, s.lexical_mode, build=build, searchable=False)
+    return index, ShardClient(build, shards)
+
+
 @dataclass(kw_only=True)
 class ClusterAssistant(Assistant):
     """A front end's assistant: the build the roll-out names, searched on its shards."""
 
     @classmethod
     def join(cls, settings: Settings) -> ClusterAssistant:
-        """The model and the published build's passages (no vectors, no BM25), searched on its shards."""
-        import ray
-
-        build, shards = ray.get(_rollout().layout.remote())
-        if build is None:
-            raise IndexLoadError("the roll-out names no build yet")
-        index = load_index(settings.index_dir, settings.model, settings.corpus_dir, settings.lexical_mode,
-                           build=build, searchable=False)
-        return cls.from_parts(settings, embedder_for(settings), index, searcher=ShardClient(build, shards))
+        """The model and the published build, searched on its shards."""
+        index, shards = _published(settings, settings.model)
+        return cls.from_parts(settings, embedder_for(settings), index, searcher=shards)
 
     def latest_build(self) -> str:
         """The build the roll-out names; says to it which build this front end serves."""
@@ -193,15 +200,9 @@ class ClusterAssistant(Assistant):
         return build or self.build_id
 
     def reload(self) -> ClusterAssistant:
-        """The build the roll-out names, its passages loaded here and its shards already up."""
-        import ray
-
-        build, shards = ray.get(_rollout().layout.remote(), timeout=10)
-        if build is None:
-            raise IndexLoadError("the roll-out names no build yet")
-        s = self.settings
-        index = load_index(s.index_dir, self.embedder.name, s.corpus_dir, s.lexical_mode, build=build, searchable=False)
-        return self.with_index(index, ShardClient(build, shards))
+        """The build the roll-out names, loaded beside this one (its shards are up already)."""
+        index, shards = _published(self.settings, self.embedder.name)
+        return self.with_index(index, shards)
 
     def status(self) -> dict[str, Any]:
         """Adds the live front-end replicas and, for each shard of the build, its live replicas."""
