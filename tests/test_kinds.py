@@ -1,4 +1,4 @@
-from stiqa.qa.kinds import has_date, has_quantity, wants_date, wants_quantity
+from stiqa.qa.kinds import has_date, has_quantity, wanted_unit, wants_date, wants_quantity
 
 
 def test_when_questions():
@@ -67,3 +67,9 @@ def test_where_a_meeting_is_held_is_asked_and_answered_by_a_venue():
     assert not wants_place("アプリに関する紛争の第一審はどこの裁判所ですか？")
     assert has_place("第２ 場 所 法務省第一会議室") and has_place("法務省20階の第1会議室で開催します。")
     assert has_place("ウェブ会議により開催") and not has_place("令和6年7月24日に開催した。")
+
+
+def test_an_age_is_asked_in_years_of_age():
+    assert wants_quantity("How old is the dog チャコ estimated to be?") and wanted_unit("How old is the dog?") == "歳"
+    assert wants_quantity("対象は何歳からですか？") and wanted_unit("対象は何歳からですか？") == "歳"
+    assert has_quantity("年齢:10歳(推定)", "歳") and not has_quantity("予防歴:6種混合ワクチン", "歳")

@@ -20,9 +20,9 @@ WHEN = re.compile(
     re.IGNORECASE,
 )
 HOW_MANY = re.compile(
-    rf"いくつ|いくら|何[%％台人名位件個社校都市カ国](?!も)|何パーセント|何[年日]{_DURATION}|何か月|何ヶ月|"
+    rf"いくつ|いくら|何[%％台人名位件個社校都市カ国歳](?!も)|何パーセント|何[年日]{_DURATION}|何か月|何ヶ月|"
     r"どのくらい|どれくらい|どの程度|規模は|"
-    r"how (?:many|much|long|often)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
+    r"how (?:many|much|long|often|old)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
     re.IGNORECASE,
 )
 DATE = re.compile(
@@ -36,7 +36,8 @@ QUANTITY = re.compile(
 )
 # The unit a "how many" question asks for, where it names one.
 UNITS = (
-    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点)(?!も)"), None),
+    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点|歳)(?!も)"), None),
+    (re.compile(r"how old|\bages?\b", re.IGNORECASE), "歳"),
     (re.compile(r"何\s*(?:%|％|パーセント)|what (?:percentage|share|percent)", re.IGNORECASE), "%"),
     (re.compile(r"何\s*(?:カ|か|ヵ|ケ)国|how many countries", re.IGNORECASE), "国"),
     (re.compile(r"how many people", re.IGNORECASE), "人"),
