@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from stiqa.index.lexical import JapaneseTokenizer, LexicalIndex
-from stiqa.index.search import Found, Shard, Shards, best, merge, shard_bounds
+from stiqa.index.search import Found, Request, Shard, Shards, best, merge, shard_bounds
 from stiqa.index.vectors import build_vector_index
 
 from .test_vectors import embeddings
@@ -41,13 +41,15 @@ def test_shards_merged_find_what_the_whole_index_finds(parts, exact_max, count):
     whole = Shards([Shard(index, lexical, 0, len(vectors))])
     cut = Shards([Shard.cut(index, lexical, a, b) for a, b in shard_bounds(len(vectors), count)])
     rng = np.random.default_rng(3)
-    for j, q in enumerate(queries):
-        words = tok.words(TOPICS[j % len(TOPICS)][:12])
-        rows = None if j % 3 == 0 else np.sort(rng.choice(len(vectors), 300, replace=False))
-        named = None if j % 2 else np.arange(100, 160)
-        assert cut.search(q, words, 50, rows, named) == whole.search(q, words, 50, rows, named)
+    requests = [
+        Request(q, tok.words(TOPICS[j % len(TOPICS)][:12]), 50,
+                None if j % 3 == 0 else np.sort(rng.choice(len(vectors), 300, replace=False)),
+                None if j % 2 else np.arange(100, 160), lexical=j % 5 != 4)
+        for j, q in enumerate(queries)
+    ]
+    assert cut.search(requests) == whole.search(requests)  # one batch, every kind of request
     words = tok.words("研究データのオープンアクセス、火星")
-    found = whole.search(queries[0], words, 50)
+    (found,) = whole.search([Request(queries[0], words, 50)])
     assert len(found.lexical) == 50 and found.known == len(words) - 1  # 火星 is in no passage
     scores = [s for _, s in found.lexical]
     assert len(set(scores)) < len(scores)  # ties, decided by row on both sides
@@ -76,9 +78,15 @@ def test_the_deck_answers_the_same_from_three_shards(assistant):
     """The whole pipeline over the bundled deck: fused ranks, answers and evidence unchanged."""
     index = assistant.index
     sharded = assistant.with_index(index, Shards([Shard.of(index, n, 3) for n in range(3)]))
-    for question in ("即時オープンアクセスはいつから？", "Which university was selected as the first "
-                     "International Research University candidate?", "大学ファンドの運用益は？", "火星探査の予算は？"):
-        a, b = assistant.ask(question, 5).to_dict(), sharded.ask(question, 5).to_dict()
-        a.pop("took_ms"), b.pop("took_ms")
-        a.pop("timings", None), b.pop("timings", None)
-        assert a == b
+    questions = ("即時オープンアクセスはいつから？", "Which university was selected as the first International "
+                 "Research University candidate?", "大学ファンドの運用益は？", "火星探査の予算は？")
+
+    def gist(result) -> dict:
+        body = result.to_dict()
+        return {k: v for k, v in body.items() if k not in ("took_ms", "timings")}
+
+    alone = [gist(assistant.ask(q, 5)) for q in questions]
+    assert [gist(sharded.ask(q, 5)) for q in questions] == alone
+    # A batch (questions that arrive together) is searched in one call: the same answers.
+    batch = sharded._ask_many([(q, 5, None, None) for q in questions])
+    assert [gist(r) for r in batch] == alone

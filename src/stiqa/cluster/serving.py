@@ -38,12 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from stiqa.cluster.indexing import ClusterError, connect
 from stiqa.config import Settings
 from stiqa.index import Index, IndexLoadError, current_build, load_index
-from stiqa.index.search import Found, Shard, merge
+from stiqa.index.search import Found, Request, Shard, merge_all
 from stiqa.index.store import named_build
 from stiqa.service.assistant import Assistant
 from stiqa.service.library import embedder_for
@@ -91,13 +89,10 @@ class ShardServer:
         self.shard = Shard.whole(index) if shards == 1 else Shard.of(index, number, shards)
         self.build = build
 
-    def search(
-        self, build: str, vector: np.ndarray, words: list[str], depth: int, rows: np.ndarray | None,
-        named: np.ndarray | None, lexical: bool,
-    ) -> Found:
+    def search(self, build: str, requests: list[Request]) -> list[Found]:
         if build != self.build:
             raise MixedBuilds(f"shard of build {self.build} asked about build {build}")
-        return self.shard.search(vector, words, depth, rows, named, lexical)
+        return self.shard.search(requests)
 
 
 class Rollout:
@@ -125,8 +120,8 @@ class Rollout:
 
 @dataclass
 class ShardClient:
-    """The searcher of a front end (:class:`stiqa.index.search.Searcher`): asks every shard of
-    ``build`` at once and merges their answers."""
+    """The searcher of a front end (:class:`stiqa.index.search.Searcher`): sends a batch of
+    questions to every shard of ``build`` at once, one call each, and merges their answers."""
 
     build: str
     shards: int
@@ -136,27 +131,21 @@ class ShardClient:
 
         self.handles = [serve.get_app_handle(shard_app(self.build, n)) for n in range(self.shards)]
 
-    def search(
-        self, vector: np.ndarray, words: list[str], depth: int, rows: np.ndarray | None = None,
-        named: np.ndarray | None = None, lexical: bool = True,
-    ) -> Found:
-        def ask(handle: Any) -> Any:
-            return handle.search.remote(self.build, vector, words, depth, rows, named, lexical)
-
-        calls = [ask(h) for h in self.handles]
-        found = []
+    def search(self, requests: list[Request]) -> list[Found]:
+        calls = [h.search.remote(self.build, requests) for h in self.handles]
+        answers = []
         for handle, call in zip(self.handles, calls):
             for attempt in range(SHARD_TRIES):
                 try:
-                    found.append(call.result(timeout_s=SHARD_TIMEOUT))
+                    answers.append(call.result(timeout_s=SHARD_TIMEOUT))
                     break
                 except MixedBuilds:
                     raise
                 except Exception:
                     if attempt == SHARD_TRIES - 1:
                         raise
-                    call = ask(handle)  # its replica died: Serve routes the call to a live one
-        return merge(found, depth)
+                    call = handle.search.remote(self.build, requests)  # its replica died: Serve picks a live one
+        return merge_all(answers, requests)
 
 
 def _rollout() -> Any:

@@ -48,15 +48,26 @@ class Found:
     known: int = 0  # how many of the question's words occur in the corpus (the vocabulary is the build's)
 
 
-class Searcher(Protocol):
-    """Where a retriever's candidates come from: one shard here, or shards on a cluster."""
+@dataclass
+class Request:
+    """One question as a search sees it: the best ``depth`` rows for its ``vector`` and BM25
+    ``words``, among ``rows`` if given (None: all); ``named`` rows (the documents it names)
+    are searched densely on their own; ``lexical`` False leaves BM25 out."""
 
-    def search(
-        self, vector: np.ndarray, words: list[str], depth: int, rows: np.ndarray | None = None,
-        named: np.ndarray | None = None, lexical: bool = True,
-    ) -> Found:
-        """The best ``depth`` rows for a question's ``vector`` and BM25 ``words``, among
-        ``rows`` if given (None: all); ``named`` rows are searched densely on their own."""
+    vector: np.ndarray
+    words: list[str]
+    depth: int
+    rows: np.ndarray | None = None
+    named: np.ndarray | None = None
+    lexical: bool = True
+
+
+class Searcher(Protocol):
+    """Where a retriever's candidates come from: one shard here, or shards on a cluster.
+    Questions come in batches, so that a cluster's shards are asked once per batch."""
+
+    def search(self, requests: list[Request]) -> list[Found]:
+        """What each request found, in order."""
         ...
 
 
@@ -144,16 +155,16 @@ class Shard:
         hit = scores > 0
         return best(scores[hit], rows[hit], n)
 
-    def search(
-        self, vector: np.ndarray, words: list[str], depth: int, rows: np.ndarray | None = None,
-        named: np.ndarray | None = None, lexical: bool = True,
-    ) -> Found:
-        local = self._local(rows)
+    def search(self, requests: list[Request]) -> list[Found]:
+        return [self._search(r) for r in requests]
+
+    def _search(self, r: Request) -> Found:
+        local = self._local(r.rows)
         return Found(
-            dense=self._dense(vector, depth, local),
-            named=self._dense(vector, depth, self._local(named)) if named is not None else [],
-            lexical=self._lexical(words, depth, local) if lexical else [],
-            known=self.lexical.known(words),
+            dense=self._dense(r.vector, r.depth, local),
+            named=self._dense(r.vector, r.depth, self._local(r.named)) if r.named is not None else [],
+            lexical=self._lexical(r.words, r.depth, local) if r.lexical else [],
+            known=self.lexical.known(r.words),
         )
 
 
@@ -164,11 +175,13 @@ class Shards:
     def __init__(self, shards: list[Shard]) -> None:
         self.shards = shards
 
-    def search(
-        self, vector: np.ndarray, words: list[str], depth: int, rows: np.ndarray | None = None,
-        named: np.ndarray | None = None, lexical: bool = True,
-    ) -> Found:
-        return merge([s.search(vector, words, depth, rows, named, lexical) for s in self.shards], depth)
+    def search(self, requests: list[Request]) -> list[Found]:
+        return merge_all([s.search(requests) for s in self.shards], requests)
+
+
+def merge_all(answers: list[list[Found]], requests: list[Request]) -> list[Found]:
+    """Each shard's answers to the same requests, merged request by request."""
+    return [merge([a[j] for a in answers], r.depth) for j, r in enumerate(requests)]
 
 
 def _vector_rows(index: faiss.Index, start: int, stop: int) -> faiss.Index:

@@ -24,7 +24,7 @@ import numpy as np
 from stiqa.dates import find_dates, iso_span, mention_span, overlaps
 from stiqa.index import Index
 from stiqa.index.lexical import JapaneseTokenizer, is_code
-from stiqa.index.search import Searcher, Shard, Shards
+from stiqa.index.search import Found, Request, Searcher, Shard, Shards
 from stiqa.model.embedder import Embedder
 from stiqa.normalize import char_grams, has_japanese, normalize_query
 from stiqa.qa.kinds import (
@@ -236,17 +236,34 @@ class Retriever:
         self, q: Query, k: int, mode: str, timings: dict[str, float], docs: frozenset[str] | None = None
     ) -> Retrieved:
         """The top ``k`` distinct passages for ``q``, best first; of the documents ``docs`` only, if given."""
-        depth = max(DEPTH, 4 * k)
-        rows = self.rows(docs)
-        named = self.named_rows(q, rows)
+        return self.search_many([(q, k, mode, docs)], [timings])[0]
+
+    def search_many(
+        self, asked: list[tuple[Query, int, str, frozenset[str] | None]], timings: list[dict[str, float]]
+    ) -> list[Retrieved]:
+        """:meth:`search` for several questions, with one call into the searcher for all of
+        them (one round trip to each shard on a cluster). Each question's ``timings`` get the
+        batch's search time."""
+        requests = []
+        for q, k, mode, docs in asked:
+            rows = self.rows(docs)
+            requests.append(Request(
+                q.vector, q.lexical_words, max(DEPTH, 4 * k), rows, self.named_rows(q, rows), lexical=mode != "dense"
+            ))
         t0 = time.perf_counter()
-        found = self.searcher.search(q.vector, q.lexical_words, depth, rows, named, lexical=mode != "dense")
+        found = self.searcher.search(requests)
+        search_ms = (time.perf_counter() - t0) * 1000
+        for tm in timings:
+            tm["search_ms"] = search_ms
+        return [self._ranked(q, k, mode, f, tm) for (q, k, mode, _), f, tm in zip(asked, found, timings)]
+
+    def _ranked(self, q: Query, k: int, mode: str, found: Found, timings: dict[str, float]) -> Retrieved:
+        """The candidates ``found`` for ``q``, with priors, fused and made distinct."""
+        t0 = time.perf_counter()
         dense, lexical = found.dense, found.lexical
-        if named is not None:  # the documents the question names compete even if the model ranks them low
+        if found.named:  # the documents the question names compete even if the model ranks them low
             seen = {i for i, _ in dense}
             dense = sorted(dense + [h for h in found.named if h[0] not in seen], key=lambda h: (-h[1], h[0]))
-        timings["search_ms"] = (time.perf_counter() - t0) * 1000
-        t2 = time.perf_counter()
         dense_ranked = sorted(((i, c + self.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
         if mode == "dense":
             ranked = dense_ranked
@@ -262,7 +279,7 @@ class Retriever:
             Hit(self.index.passages[i], score=s, rank=r, dense=cosine.get(i), lexical=bm25.get(i))
             for r, (i, s) in enumerate(self.distinct(ranked, k), start=1)
         ]
-        timings["fuse_ms"] = (time.perf_counter() - t2) * 1000
+        timings["fuse_ms"] = (time.perf_counter() - t0) * 1000
         spread = dense[0][1] - dense[min(DEPTH, len(dense)) - 1][1] if dense else 0.0
         return Retrieved(hits, spread, dense[0][1] if dense else 0.0)
 

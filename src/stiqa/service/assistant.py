@@ -163,8 +163,8 @@ class Assistant(Library):
                 outcomes[j] = e
         timings: list[dict[str, float]] = [{} for _ in good]
         queries = self.retriever.queries([g[1] for g in good], timings)
-        for (j, question, k, mode, docs), q, tm in zip(good, queries, timings):
-            retrieved = self.retriever.search(q, k, mode, tm, docs)
+        found = self.retriever.search_many([(q, k, mode, docs) for (_, _, k, mode, docs), q in zip(good, queries)], timings)
+        for (j, question, k, mode, docs), q, tm, retrieved in zip(good, queries, timings, found):
             t1 = time.perf_counter()
             answer, evidence = self.extractor.extract(q, retrieved)
             ok = answer is not None and evidence.supports_answer(
