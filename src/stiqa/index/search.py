@@ -16,8 +16,9 @@ would have given, exactly:
   side, so two passages of equal vectors, the same text in two files, could trade the last
   place).
 
-Single-machine serving searches one shard of all rows; ``stiqa serve --ray --shards N``
-puts N shards on the cluster (:mod:`stiqa.cluster.serving`).
+Searches come in batches (:class:`Request`, one per question): the questions that arrive
+together reach each shard in one call. Single-machine serving searches one shard of all
+rows; ``stiqa serve --ray --shards N`` puts N shards on the cluster (:mod:`stiqa.cluster.serving`).
 """
 
 from __future__ import annotations
