@@ -37,6 +37,7 @@ from stiqa.index.build import Reading, read_document
 from stiqa.index.lexical import JapaneseTokenizer, tokenizer_name
 from stiqa.ingest.segment import Segmenter
 from stiqa.model.embedder import load_embedder
+from stiqa.service.library import model_options
 
 EMBED_BATCH = 32  # passages per call into a worker's model
 WORDS_BATCH = 256  # passages per call into a worker's Sudachi
@@ -77,15 +78,6 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         raise ClusterError(
             f"no Ray cluster at {address} ({e}); start one with `ray start --head`, then pass its address"
         ) from None
-
-
-def _model_settings(settings: Settings) -> dict[str, Any]:
-    """What a worker needs to load the same model: one core each, the pool gives the rest."""
-    return {
-        "name": settings.model, "query_prompt": settings.query_prompt, "passage_prompt": settings.passage_prompt,
-        "allow_download": settings.allow_download, "backend_name": settings.backend, "cache_dir": settings.model_cache,
-        "threads": 1,
-    }
 
 
 class _Reader:
@@ -192,7 +184,7 @@ class RayEmbedder:
         """The model as the workers run it: its name, backend and prompt go into the manifest."""
         import ray
 
-        model = _model_settings(settings)
+        model = {**model_options(settings), "threads": 1}  # one core each: the pool gives the rest
         name, backend, prompt, dim = ray.get(ray.remote(num_cpus=1)(_describe).remote(model))
         return cls(model, workers, name, backend, prompt, dim)
 

@@ -28,6 +28,7 @@ from stiqa.timeline.events import Event, build_events, filter_events
 
 __all__ = [
     "CURRENT", "NO_BUILD", "IndexBusyError", "IndexLoadError", "Library", "ModelLoadError", "build", "embedder_for",
+    "model_options",
 ]
 
 NO_BUILD = ""  # what latest_build() gives when CURRENT is missing or unreadable
@@ -123,12 +124,19 @@ class Library:
         }
 
 
+def model_options(settings: Settings) -> dict[str, Any]:
+    """The arguments of :func:`stiqa.model.embedder.load_embedder` that ``settings`` name: the
+    model, its prompts, backend, cache and threads (a cluster's workers load it from these)."""
+    return {
+        "name": settings.model, "query_prompt": settings.query_prompt, "passage_prompt": settings.passage_prompt,
+        "allow_download": settings.allow_download, "backend_name": settings.backend,
+        "cache_dir": settings.model_cache, "threads": settings.threads,
+    }
+
+
 def embedder_for(settings: Settings, progress: Progress | None = None) -> Embedder:
     """The embedding model that ``settings`` name, with their prompts, backend and threads."""
-    return load_embedder(
-        settings.model, settings.query_prompt, settings.passage_prompt, settings.allow_download,
-        settings.backend, settings.model_cache, settings.threads, progress,
-    )
+    return load_embedder(**model_options(settings), progress=progress)
 
 
 def build(
