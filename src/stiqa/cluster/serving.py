@@ -197,19 +197,29 @@ class ClusterAssistant(Assistant):
         """Adds the live front-end replicas and, for each shard of the build, its live replicas."""
         client = self.retriever.searcher
         shards = client.shards if isinstance(client, ShardClient) else 0
+        apps = _applications()
         return {
-            **super().status(), "replicas": _live(APP, APP),
-            "shards": [_live(shard_app(self.build_id, n), SHARD) or 0 for n in range(shards)],
+            **super().status(), "replicas": _live(apps, APP, APP),
+            "shards": [_live(apps, shard_app(self.build_id, n), SHARD) or 0 for n in range(shards)],
         }
 
 
-def _live(app: str, deployment: str) -> int | None:
-    """How many replicas of ``deployment`` of the application ``app`` are running, as Serve counts them."""
+def _applications() -> dict[str, Any]:
+    """Serve's applications as its controller sees them now (one call, however many are read)."""
     from ray import serve
 
     try:
-        states = serve.status().applications[app].deployments[deployment].replica_states
-    except (KeyError, RuntimeError):
+        return dict(serve.status().applications)
+    except RuntimeError:
+        return {}
+
+
+def _live(apps: dict[str, Any], app: str, deployment: str) -> int | None:
+    """How many replicas of ``deployment`` of the application ``app`` run in ``apps`` (see
+    :func:`_applications`); None if it is not there."""
+    try:
+        states = apps[app].deployments[deployment].replica_states
+    except KeyError:
         return None
     return int(states.get("RUNNING", 0))
 
@@ -266,12 +276,12 @@ class Cluster:
             serve.run(app, name=shard_app(build, n), route_prefix=None, blocking=False)
         deadline = time.monotonic() + READY_SECONDS
         while True:
-            states = serve.status().applications
-            failed = [states[a] for n in range(count) if (a := shard_app(build, n)) in states
-                      and str(states[a].status).endswith("DEPLOY_FAILED")]
+            apps = _applications()
+            failed = [apps[a] for n in range(count) if (a := shard_app(build, n)) in apps
+                      and str(apps[a].status).endswith("DEPLOY_FAILED")]
             if failed:
                 raise ShardsFailed(" ".join(failed[0].message.split())[:300] or "a shard failed to start")
-            if all((_live(shard_app(build, n), SHARD) or 0) >= self.shard_replicas for n in range(count)):
+            if all((_live(apps, shard_app(build, n), SHARD) or 0) >= self.shard_replicas for n in range(count)):
                 return
             if time.monotonic() > deadline or (stop and stop.is_set()):
                 raise ShardsFailed(f"the shards were not up after {READY_SECONDS} s")
@@ -303,7 +313,7 @@ class Cluster:
         )
         serve.run(front.bind(), name=APP, route_prefix="/", blocking=False)
         deadline = time.monotonic() + READY_SECONDS
-        while (_live(APP, APP) or 0) < self.replicas and time.monotonic() < deadline and not stop.is_set():
+        while (_live(_applications(), APP, APP) or 0) < self.replicas and time.monotonic() < deadline and not stop.is_set():
             time.sleep(0.5)  # serve.run returns when the first replica answers; the others load the model
         return f"http://{self.settings.host}:{self.settings.port}"
 
@@ -321,7 +331,7 @@ class Cluster:
         say(f"stiqa: new index build {latest}: starting its shards beside {self.serving}'s")
         try:
             self.deploy_shards(latest)
-        except (ShardsFailed, RuntimeError) as e:
+        except RuntimeError as e:  # ShardsFailed, or Serve refusing the deployment
             self.failed = latest
             self.delete_shards(latest)
             say(f"stiqa: build {latest} cannot be served ({e}); still serving {self.serving}")
@@ -351,7 +361,7 @@ class Cluster:
         ray.kill(self.rollout)
         # Serve's proxy keeps the host and port it started with; with nothing else on it, stop
         # it, so that a later `stiqa serve --ray` can listen where it is asked to.
-        if all(name.startswith(APP) for name in serve.status().applications):
+        if all(name.startswith(APP) for name in _applications()):
             serve.shutdown()
 
 

@@ -40,6 +40,7 @@ from stiqa.index.store import (
     document_from_dict,
     embedding_text,
     load_manifest,
+    pointed_build,
     read_json,
     sentence_spans,
 )
@@ -365,10 +366,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _switch(index_dir: Path, build_id: str) -> str:
     """Point CURRENT at ``build_id``; the build it named before ("" if none)."""
-    try:
-        before = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        before = ""
+    before = pointed_build(index_dir)
     tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
     tmp.write_text(build_id + "\n", encoding="utf-8")
     os.replace(tmp, index_dir / CURRENT)

@@ -153,6 +153,14 @@ def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     return {doc_id(f, corpus_dir): hashlib.sha256(f.read_bytes()).hexdigest() for f in corpus_files(corpus_dir)}
 
 
+def pointed_build(index_dir: Path) -> str:
+    """The build ``<index_dir>/CURRENT`` names now, unchecked; "" when it is missing or unreadable."""
+    try:
+        return (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def current_build(index_dir: Path) -> Path:
     pointer = index_dir / CURRENT
     if not pointer.exists():

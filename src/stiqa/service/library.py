@@ -22,6 +22,7 @@ from stiqa.index import (
     load_index,
 )
 from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.index.store import pointed_build
 from stiqa.model.embedder import Embedder, ModelLoadError, load_embedder
 from stiqa.records import Document, Page
 from stiqa.timeline.events import Event, build_events, filter_events
@@ -59,10 +60,7 @@ class Library:
     def latest_build(self) -> str:
         """The build ``CURRENT`` names now, or NO_BUILD: a server compares it with :attr:`build_id`
         to know when to reload."""
-        try:
-            return (self.settings.index_dir / CURRENT).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return NO_BUILD
+        return pointed_build(self.settings.index_dir) or NO_BUILD
 
     def documents(self) -> list[dict[str, Any]]:
         """Every file of the corpus folder: the indexed documents and the ones that could not
