@@ -31,7 +31,7 @@ def measure(sets: list[Path], out: Path) -> None:
     for r in rows:
         ev = assistant.ask(r["question"], 10).evidence
         found.append({"id": r["id"], "answerable": bool(r["answers"]), "japanese": ev.japanese,
-                      "kind_found": ev.kind_found, "score": ev.score, "top": ev.top, "background": ev.background,
+                      "kind_found": ev.fits, "score": ev.score, "top": ev.top, "background": ev.background,
                       "distinctiveness": ev.distinctiveness, "coverage": ev.coverage})
     out.write_text(json.dumps(found, ensure_ascii=False, indent=0), encoding="utf-8")
     print(f"{len(found)} questions -> {out}")

@@ -41,14 +41,7 @@ def test_short_heading_gets_its_figure(assistant):
         ("JT-60SAの運転開始記念式典はいつ？", "2023-12-01"),  # the second of two dates on a line
         ("ITER機構長の総理表敬はいつ？", "2023-11-30"),  # the first of them
         ("量子未来社会ビジョンはいつ決定されましたか？", "2022-04-22"),  # a timeline line
-        pytest.param(
-            "When was the AI Safety Institute established?", "2024-02",  # 令和6年2月
-            marks=pytest.mark.xfail(strict=True, reason=(
-                "a near tie: float32 ranks the passage with the answer first by 0.003 of cosine, "
-                "the int8 model second; the rank penalty (answer.RANK_WEIGHT, 0.02) then outweighs "
-                "the answer sentence's lead of 0.007 over a sentence dated 2023. For issue 11's "
-                "answer-stage work, measured on its question set, not on this one question.")),
-        ),
+        ("When was the AI Safety Institute established?", "2024-02"),  # 令和6年2月
         ("SIP第1期はいつ実施されましたか？", "FY2014"),  # a range of fiscal years: its start
     ],
 )
@@ -98,3 +91,62 @@ def test_abstention_weighs_evidence_by_the_question_s_language_and_needs_the_kin
     assert not en.supports_answer(min_score=0.0, min_score_other=0.06)
     wrong_kind = Evidence(0.0, 1.0, kind_found=False, japanese=True, top=0.99, background=0.0)
     assert not wrong_kind.supports_answer(0.0, 0.0)  # a "when" question whose excerpt has no date
+    other_meeting = Evidence(0.0, 1.0, kind_found=True, japanese=True, top=0.99, background=0.0, named_found=False)
+    assert not other_meeting.fits and not other_meeting.supports_answer(0.0, 0.0)  # 第30回, answered from the 9th
+
+
+_RULES = (
+    "接触確認アプリ利用規約\n\n第1条 目的\n"
+    "本規約は、接触確認アプリの利用について定める。接触の通知は、陽性者との接触があった場合に行う。\n\n"
+    "第2条 定義\n"
+    "アプリ利用者及び接触(概ね1メートル以内の距離で、15分以上の近接した状態をいいます。)の記録は端末内に保存する。\n"
+    "接触の記録は14日を経過した後に削除する。\n\n"
+    "第3条 開始\n"
+    "本アプリの基本方針(令和2年5月8日)を踏まえ、有識者会議が本規約の考え方を取りまとめた。\n"
+    "本アプリの提供は、令和2年6月19日から開始する。\n\n"
+    "第4条 背景\n"
+    "はじめに、感染症の世界的な拡大を受けて、人と人との接触を減らすための様々な取組が国と地方公共団体と事業者によって"
+    "長い期間にわたって進められてきたところ、"
+    "技術の進歩により携帯端末の近接通信を用いて接触の可能性を本人に知らせる仕組みを実現できるようになったことから、"
+    "これまでも各国において様々な方式が検討されてきたところであり、我が国においても関係者の協議を経て、"
+    "最終的に端末の近接通信の記録を端末内にとどめる方式が採用されたところである。\n"
+)
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory, embedder):
+    """Terms of use the test writes: a definition, a start date, a long sentence."""
+    from stiqa.config import Settings
+    from stiqa.service.assistant import Assistant
+
+    folder = tmp_path_factory.mktemp("rules")
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / "terms.txt").write_text(_RULES, encoding="utf-8")
+    return Assistant.build(Settings(corpus_dir=folder / "corpus", index_dir=folder / "index"), embedder)
+
+
+def _excerpt(assistant, question: str):
+    """The answer chosen, whether or not the evidence is enough to give it (a corpus of one
+    short file sets no background)."""
+    r = assistant.retriever
+    q = r.query(question, "hybrid", {})
+    return assistant.extractor.extract(q, r.search(q, 5, "hybrid", {}))[0]
+
+
+def test_what_a_word_means_is_answered_by_its_definition(rules):
+    answer = _excerpt(rules, "このアプリでいう「接触」とはどのような状態ですか？")
+    assert "概ね1メートル以内の距離で、15分以上" in answer.text
+
+
+def test_from_when_is_answered_by_the_start_not_the_paper_before_it(rules):
+    answer = _excerpt(rules, "本アプリの提供はいつから開始されますか？")
+    assert answer.date == "2020-06-19" and "から開始" in answer.text
+
+
+def test_a_long_sentence_is_shown_where_it_answers(rules):
+    sentence = next(s for s in _RULES.splitlines() if len(s) > MAX_ANSWER_CHARS)
+    assert sentence.index("方式が採用された") > MAX_ANSWER_CHARS  # its first 200 characters do not answer
+    answer = _excerpt(rules, "我が国ではどのような方式が採用されたのですか？")
+    assert len(answer.text) <= MAX_ANSWER_CHARS and answer.text in sentence
+    assert "端末内にとどめる方式が採用された" in answer.text
+    assert not answer.text.startswith("はじめに")  # not the sentence's first 200 characters

@@ -73,3 +73,34 @@ def test_an_age_is_asked_in_years_of_age():
     assert wants_quantity("How old is the dog チャコ estimated to be?") and wanted_unit("How old is the dog?") == "歳"
     assert wants_quantity("対象は何歳からですか？") and wanted_unit("対象は何歳からですか？") == "歳"
     assert has_quantity("年齢:10歳(推定)", "歳") and not has_quantity("予防歴:6種混合ワクチン", "歳")
+
+
+def test_from_when_questions_want_a_date_that_something_starts_from():
+    from stiqa.qa.kinds import has_start, wants_start
+
+    for q in ("即時オープンアクセスはいつから開始されますか？", "何年度から始まりますか", "When will the new rule start?"):
+        assert wants_start(q), q
+    assert not wants_start("いつ決定されましたか？") and not wants_start("いつまでですか？")
+    assert has_start("競争的研究費制度の2025年度新規公募分から、論文の掲載を義務づけ")
+    assert has_start("令和6年4月1日より施行する。") and has_start("2024年以降に順次")
+    # A date that only dates a paper is not where something starts.
+    assert not has_start("「基本的な考え方」(令和5年10月30日)をとりまとめた。")
+    assert not has_start("2025年度新規公募分。\nそこから始まる")  # not past the sentence's end
+
+
+def test_what_a_word_means():
+    from stiqa.qa.kinds import defined_term, defines
+
+    assert defined_term("接触確認アプリでいう「接触」とはどのような状態ですか？") == "接触"
+    assert defined_term("日次鍵とは何ですか") == "日次鍵"
+    assert defined_term('What does "contact code" mean?') == "contact code"
+    assert defined_term("いつ開催されますか？") is None
+    assert defines("アプリ利用者及び接触(概ね1メートル以内の距離で、15分以上の近接した状態をいいます。", "接触")
+    assert defines("「日次鍵」とは、端末と一対一の対応関係を持つ識別子をいう。", "日次鍵")
+    assert not defines("接触確認アプリを利用する。", "接触")  # uses the word, defines nothing
+
+
+def test_a_count_named_by_its_noun_is_a_quantity_in_its_unit():
+    assert wants_quantity("ウイルス被害の届出の件数は？") and wanted_unit("ウイルス被害の届出の件数は？") == "件"
+    assert wanted_unit("説明会の参加者の人数は？") == "人"
+    assert not wants_quantity("件数の集計方法を教えてください")

@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 
-from stiqa.qa.retrieve import MAX_OVERLAP, fuse
+from stiqa.index.search import Request
+from stiqa.qa.retrieve import MAX_OVERLAP, RRF_K, fuse
 
 
 def search(assistant, question, mode, k=5):
@@ -121,3 +123,50 @@ def test_the_same_text_in_two_files_is_shown_once(two_meetings):
     hits = two_meetings.ask("電子化された証券の名称", 10).hits
     bodies = [h.passage.text for h in hits if "名称" in h.passage.text]
     assert len(bodies) == 1
+
+
+def test_numbered_names_in_kanji_are_the_same_names():
+    from stiqa.qa.retrieve import designators, kanji_number
+
+    assert [kanji_number(n) for n in ("百二十一", "三十", "十", "二〇", "千二百", "7")] == [121, 30, 10, 20, 1200, 7]
+    assert designators("諮問第百二十一号") == designators("諮問第１２１号".replace("１２１", "121")) == {"第121号"}
+    assert designators("第三十回会議 資料7") == {"第30回", "資料7"}
+    assert designators("the 8th meeting") == {"第8回"}
+
+
+def test_hybrid_hits_follow_the_ranker(assistant):
+    """Hybrid ranking orders the fused candidates by the ranker's score: hits come in that
+    order, the first scores 1.0, and each score is the ranker's relative odds."""
+    from stiqa.qa import rank
+
+    r = assistant.retriever
+    q = r.query("即時オープンアクセスはいつから？", "hybrid", {})
+    hits = r.search(q, 5, "hybrid", {}).hits
+    scores = [h.score for h in hits]
+    assert scores[0] == pytest.approx(1.0) and scores == sorted(scores, reverse=True)
+    rows = np.array([r.index.passages.index(h.passage) for h in hits])
+    found = r.searcher.search([Request(q.vector, q.lexical_words, 50)])[0]
+    features = r.features(q, rows, found.lexical, found.known / max(1, len(q.words)))
+    assert features.shape == (len(hits), len(rank.FEATURES))
+    raw = rank.scores(features)
+    assert np.all(np.diff(raw) <= 1e-9)  # same order as the ranker's own scores
+
+
+def test_ranker_features_are_what_each_candidate_holds(assistant):
+    from stiqa.qa import rank
+
+    r = assistant.retriever
+    q = r.query("即時オープンアクセスはいつから？", "hybrid", {})
+    found = r.searcher.search([Request(q.vector, q.lexical_words, 50)])[0]
+    lexical_rows = {i for i, _ in found.lexical}
+    dense_only = next(i for i, _ in found.dense if i not in lexical_rows)
+    rows = np.array([found.lexical[0][0], dense_only])
+    f = dict(zip(rank.FEATURES, r.features(q, rows, found.lexical, 0.5).T))
+    # the closest sentence's cosine
+    for n, row in enumerate(rows):
+        lo, hi = r.index.sentence_start[row], r.index.sentence_start[row + 1]
+        assert f["sentence"][n] == pytest.approx(float((r.index.sentence_vectors[lo:hi] @ q.vector).max()), abs=1e-6)
+    assert f["lexical"][0] == pytest.approx(0.5 / (RRF_K + 1)) and f["lexical"][1] == 0.0  # BM25's vote, by rank
+    assert 0.0 <= f["coverage"][1] <= f["coverage"][0] <= 1.0  # BM25's best holds more of the question's words
+    dated = [r.dated[row] for row in rows]
+    assert list(f["kind"]) == dated  # a "when" question: the passages with a date

@@ -10,33 +10,36 @@ Each sentence of the top passages is scored by
 * a small bonus when it holds the kind of answer asked for (a date, a figure);
 * a small preference for sentences of higher-ranked passages.
 
-The best sentence is widened by a neighbour when it is too short to stand
+Sentences with the kind of answer asked for come first, and for a "from when" question
+those whose date is one that something starts from (「2025年度新規公募分から」). The best
+sentence is widened by a neighbour when it is too short to stand
 alone (a heading such as "2030年目標" followed by its figure), and the
 excerpt never exceeds 200 characters.
 
 Whether to answer at all is decided by :class:`Evidence`: the excerpt must
 hold the kind of answer the question asks for (a date for "いつ", a figure in
-the unit asked for "何人" or "いくら"), and an evidence score (how much closer
+the unit asked for "何人" or "いくら"), come from a passage that gives the meeting
+or paper the question names by number (「第30回会議」; its title and section count), and an
+evidence score (how much closer
 the best passage comes to the question than ordinary policy text that stiqa
 ships, plus a little for how many of the question's words the top passages
-hold) must reach a threshold calibrated on answerable
-and unanswerable questions over the deck and the development corpus together
-(``bench/calibrate.py`` measures the thresholds and their margins). A question with no Japanese words cannot match the text word
-for word, so it has its own threshold.
+hold) must reach a threshold calibrated on answerable and unanswerable questions over the
+deck and the development corpus together (``bench/calibrate.py`` measures the thresholds
+and their margins). A question with no Japanese words cannot match the text word for word,
+so it has its own threshold.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from stiqa.dates import find_dates
 from stiqa.index import Index
-from stiqa.index.lexical import JapaneseTokenizer
-from stiqa.qa.retrieve import Query, Retrieved
-from stiqa.records import Answer, Hit
+from stiqa.qa.kinds import is_start
+from stiqa.qa.retrieve import Query, Retrieved, designators
+from stiqa.qa.words import WordStats
+from stiqa.records import Answer, Hit, Passage
 
 MAX_ANSWER_CHARS = 200
 SHORT_ANSWER = 40  # an excerpt shorter than this gets its neighbour sentence
@@ -45,6 +48,7 @@ KIND_WEIGHT = 0.03
 RANK_WEIGHT = 0.02
 COVERAGE_WEIGHT = 0.05  # weight of word coverage in the evidence score
 HEADING_CHARS = 20
+CLAUSE_START = re.compile(r"[、。,，(（「]")  # where a window of a long excerpt may begin (just after)
 LAW_NUMBER = re.compile(r"\s*(?:法律|政令|省令|府令|内閣府令|規則|条例|告示|訓令)\s*第")  # (令和3年法律第35号)
 
 
@@ -58,6 +62,13 @@ class Evidence:
     japanese: bool  # the question has Japanese text, so word coverage can count
     top: float = 0.0  # the best passage's cosine similarity to the question
     background: float = 0.0  # the question's mean cosine to text that only sounds like the documents
+    named_found: bool = True  # the answer's passage, title or section gives a numbered name the question gives
+
+    @property
+    def fits(self) -> bool:
+        """The excerpt is an answer of the kind asked for, about the meeting or paper the
+        question names (第30回会議 is not answered from the minutes of the 9th)."""
+        return self.kind_found and self.named_found
 
     @property
     def score(self) -> float:
@@ -71,7 +82,7 @@ class Evidence:
 
     def supports_answer(self, min_score: float, min_score_other: float) -> bool:
         threshold = min_score if self.japanese else min_score_other
-        return self.kind_found and self.score >= threshold
+        return self.fits and self.score >= threshold
 
 
 @dataclass
@@ -80,6 +91,9 @@ class _Candidate:
     first: int  # sentences first..last of the passage
     last: int
     kind: bool  # holds the kind of answer asked for
+    named: bool  # its passage gives the meeting or paper the question names, if it names one
+    defines: bool  # defines the word whose meaning the question asks (「接触」とは)
+    starts: bool  # gives a date something starts from, asked "from when"
     score: float
 
 
@@ -89,34 +103,12 @@ def is_heading(text: str) -> bool:
 
 
 class AnswerExtractor:
-    def __init__(self, index: Index, tokenizer: JapaneseTokenizer, top_passages: int = 3) -> None:
+    def __init__(self, index: Index, words: WordStats, top_passages: int = 3) -> None:
         self.index = index
-        self.tokenizer = tokenizer
+        self.words = words
+        self.tokenizer = words.tokenizer
         self.top_passages = top_passages
         self.row_of = {p.id: i for i, p in enumerate(index.passages)}
-        df: Counter[str] = Counter()
-        self.words: dict[str, frozenset[str]] = {}  # words of every sentence, title and passage
-        for p in index.passages:
-            df.update(self.words_of(index.embedding_text(p)))
-            self.words_of(p.citation.section)
-            for s in p.sentences:
-                self.words_of(s.text)
-        n = len(index.passages)
-        self.idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in df.items()}
-        self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)
-
-    def words_of(self, text: str) -> frozenset[str]:
-        found = self.words.get(text)
-        if found is None:
-            found = self.words[text] = frozenset(self.tokenizer.words(text))
-        return found
-
-    def weighted_share(self, wanted: set[str], found: frozenset[str]) -> float:
-        """IDF-weighted share of ``wanted`` words that are in ``found``."""
-        total = sum(self.idf.get(w, self.unseen_idf) for w in wanted)
-        if not total:
-            return 0.0
-        return sum(self.idf.get(w, self.unseen_idf) for w in wanted & found) / total
 
     def extract(self, q: Query, retrieved: Retrieved) -> tuple[Answer | None, Evidence]:
         """The best excerpt of the top hits and the evidence behind it."""
@@ -125,12 +117,16 @@ class AnswerExtractor:
         if not hits:
             return None, Evidence(retrieved.distinctiveness, 0.0, False, japanese, retrieved.top, q.background)
         wanted = set(q.words)
+        # The words that pick a sentence are those BM25 looks for: an English question's
+        # English words would pick the stray English of a Japanese text (a source line).
+        matched = set(q.lexical_words)
         cands: list[_Candidate] = []
         for hit in hits[: self.top_passages]:
             row = self.row_of[hit.passage.id]
             lo, hi = int(self.index.sentence_start[row]), int(self.index.sentence_start[row + 1])
             cos = self.index.sentence_vectors[lo:hi] @ q.vector
-            focus = wanted - self.words_of(hit.passage.citation.section)
+            focus = matched - self.words.words_of(hit.passage.citation.section)
+            named = self.gives_names(q, hit.passage)
             sents = hit.passage.sentences
             for last in range(len(sents)):
                 # A sentence alone, and with the heading above it (the heading names the topic).
@@ -138,37 +134,49 @@ class AnswerExtractor:
                 for first in starts:
                     first, end = self._with_kind(q, sents, first, last)
                     texts = [x.text for x in sents[first:end + 1]]
-                    words = frozenset().union(*(self.words_of(t) for t in texts))
+                    words = frozenset().union(*(self.words.words_of(t) for t in texts))
                     kind = any(q.finds_kind(t) for t in texts)
+                    begins = any(q.finds_start(t) for t in texts)
+                    defining = any(q.finds_definition(t) for t in texts)
                     score = (
                         float(cos[first:end + 1].max())
-                        + FOCUS_WEIGHT * self.weighted_share(focus, words)
+                        + FOCUS_WEIGHT * self.words.weighted_share(focus, words)
                         + KIND_WEIGHT * kind
                         - RANK_WEIGHT * (hit.rank - 1)
                     )
-                    cands.append(_Candidate(hit, first, end, kind, score))
+                    cands.append(_Candidate(hit, first, end, kind, named, defining, begins, score))
         # A "when" question is answered by a date, a "how many" by a figure: only when
         # no excerpt has one does the best one without it stand (and abstention follows).
-        best = max(cands, key=lambda c: (c.kind, round(c.score, 6), c.first - c.last))  # ties: the shorter
+        # The meeting a question names answers it, not another one. 「接触」とは wants the
+        # sentence that defines 接触 rather than one that uses it. "From when" wants the date
+        # something starts from, not the date of the paper that announced it, however many of
+        # the question's words that paper's sentence shares.
+        best = max(
+            cands, key=lambda c: (c.kind, c.named, c.defines, c.starts, round(c.score, 6), c.first - c.last)
+        )  # ties: the shorter
         passage = best.hit.passage
-        text = self._excerpt(best)
+        text = self._excerpt(q, best, matched - self.words.words_of(passage.citation.section))
         kind_found = not q.asks_kind or q.finds_kind(text)
         cov = max(
-            self.weighted_share(wanted, self.words_of(self.index.embedding_text(h.passage)))
+            self.words.weighted_share(wanted, self.words.passages[self.row_of[h.passage.id]])
             for h in hits[: self.top_passages]
         )
-        evidence = Evidence(retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background)
+        evidence = Evidence(
+            retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background, best.named
+        )
         document = self.index.document(passage.citation.doc)
-        dated = self.date_in(text, wanted, document.date if document else None, q.until) if q.wants_date else None
+        reference = document.date if document else None
+        dated = self.date_in(text, wanted, reference, q.until, q.since) if q.wants_date else None
         date, end = dated or (None, None)
         return Answer(text=text, passage_id=passage.id, date=date, end_date=end), evidence
 
     def date_in(
-        self, text: str, wanted: set[str], reference: str | None = None, until: bool = False
+        self, text: str, wanted: set[str], reference: str | None = None, until: bool = False, since: bool = False
     ) -> tuple[str, str | None] | None:
         """The date of ``text`` that the question asks about, normalised ("2024-02", "FY2025"),
         and the end of its range if it is one ("FY2014", "FY2018" for 2014〜2018年度). The
-        date is the range's start, or its end when the question asks until when (``until``).
+        date is the range's start, or its end when the question asks until when (``until``); a
+        "from when" question (``since``) takes a date that something starts from, if there is one.
 
         Dates relative to the document ("本年8月21日", "来月") are read from ``reference``,
         the date the document gives for itself. A year that only names a law
@@ -180,6 +188,8 @@ class AnswerExtractor:
         """
         found = find_dates(text, reference=reference)  # 本年, 来月: from the document's own date
         mentions = [m for m in found if not LAW_NUMBER.match(text, m.end)] or found
+        if since:  # from when: the dates that something starts from, if the text gives one
+            mentions = [m for m in mentions if is_start(text, m)] or mentions
         if not mentions:
             return None
 
@@ -198,6 +208,11 @@ class AnswerExtractor:
         m = mentions[max(range(len(mentions)), key=lambda i: (relevance(i), -i))]
         return (m.range_end if until and m.range_end else m.date), m.range_end
 
+    def gives_names(self, q: Query, passage: Passage) -> bool:
+        """``passage``, with its title and section, gives a numbered name the question gives
+        (第9回, 資料7), or the question gives none."""
+        return not q.names or bool(q.names & designators(self.index.embedding_text(passage)))
+
     @staticmethod
     def _with_kind(q: Query, sents: list, first: int, last: int) -> tuple[int, int]:
         """Widen first..last by a neighbour that holds the date or figure asked for, if it lacks one."""
@@ -210,7 +225,7 @@ class AnswerExtractor:
                     return lo, hi
         return first, last
 
-    def _excerpt(self, c: _Candidate) -> str:
+    def _excerpt(self, q: Query, c: _Candidate, focus: set[str]) -> str:
         sents = c.hit.passage.sentences
         first, last = c.first, c.last
         text = "\n".join(s.text for s in sents[first:last + 1])
@@ -219,4 +234,20 @@ class AnswerExtractor:
                 text = f"{text}\n{sents[last + 1].text}"
             elif first > 0 and len(text) + 1 + len(sents[first - 1].text) <= MAX_ANSWER_CHARS:
                 text = f"{sents[first - 1].text}\n{text}"
-        return text[:MAX_ANSWER_CHARS]
+        return self._window(q, text, focus) if len(text) > MAX_ANSWER_CHARS else text
+
+    def _window(self, q: Query, text: str, focus: set[str]) -> str:
+        """The part of a text too long to show whole (a 300-character sentence of a paper)
+        that answers the question: of the windows of at most MAX_ANSWER_CHARS that start at a
+        clause, the one with the kind of answer asked for and most of the question's focus
+        words; the earliest of equals."""
+        starts = [0] + [m.end() for m in CLAUSE_START.finditer(text, 0, len(text) - SHORT_ANSWER)]
+        best, best_score = text[:MAX_ANSWER_CHARS], -1.0
+        for start in starts:
+            window = text[start:start + MAX_ANSWER_CHARS]
+            # Not words_of: windows are new text on every question and must not be cached.
+            score = self.words.weighted_share(focus, frozenset(self.tokenizer.words(window)))
+            score += q.asks_kind and q.finds_kind(window)
+            if score > best_score:
+                best, best_score = window, score
+        return best

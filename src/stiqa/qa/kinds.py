@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from stiqa.dates import find_dates, is_fraction
+from stiqa.dates import DateMention, find_dates, is_fraction
 
 # 何年 asks which year ("何年に設立") unless it asks how many ("任期は何年ですか", "何年間").
 _DURATION = r"(?:間|です|程度|くらい|ぐらい|ほど)"
@@ -20,7 +20,7 @@ WHEN = re.compile(
 )
 HOW_MANY = re.compile(
     rf"いくつ|いくら|何[%％台人名位件個社校都市カ国歳](?!も)|何パーセント|何[年日]{_DURATION}|何か月|何ヶ月|"
-    r"どのくらい|どれくらい|どの程度|規模は|"
+    r"どのくらい|どれくらい|どの程度|規模は|[件人回社校台]数は|"
     r"how (?:many|much|long|often|old)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
     re.IGNORECASE,
 )
@@ -35,7 +35,7 @@ QUANTITY = re.compile(
 )
 # The unit a "how many" question asks for, where it names one.
 UNITS = (
-    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点|歳)(?!も)"), None),
+    (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点|歳)(?!も)|([件人回社校台])数は"), None),
     (re.compile(r"how old|\bages?\b", re.IGNORECASE), "歳"),
     (re.compile(r"何\s*(?:%|％|パーセント)|what (?:percentage|share|percent)", re.IGNORECASE), "%"),
     (re.compile(r"何\s*(?:カ|か|ヵ|ケ)国|how many countries", re.IGNORECASE), "国"),
@@ -49,6 +49,21 @@ TIME_ASKED = re.compile(r"何時(?!間|点|期|代)|what time", re.IGNORECASE)
 CLOCK = re.compile(r"\d{1,2}\s*時(?!間|点|期|代)|\d{1,2}:\d{2}")
 # A period's two ends ("いつからいつまで"); "期間はどのくらい" and "how long" ask a duration instead.
 SPAN = re.compile(r"いつからいつまで|期間はいつ|from when|what period", re.IGNORECASE)
+# "From when" (いつから, 何年度から, since when): the date a thing starts, not any date near it.
+SINCE = re.compile(
+    r"いつ(?:から|より|以降)|何年度?(?:から|より)|\bsince when\b|\bfrom when\b|\bwhen\b.*\b(?:start|begin)", re.IGNORECASE
+)
+# A date that something starts from: 「2025年度新規公募分から」, 「4月1日より施行」, 「2024年以降」, 「…に開始」.
+STARTS = re.compile(r"[^。\n]*?(?:から|より|以降|開始|始ま|始め|施行)")
+STARTS_WITH = ("以降", "以後")  # a date's own qualifier that makes it a start (2024年以降)
+# What a question asks the meaning of: 「接触」とは, 日次鍵とは何, what does "X" mean.
+DEFINED = re.compile(
+    r"「([^」]{1,30})」\s*とは|([一-龥ァ-ヴー々A-Za-z0-9]{1,30})とは|"
+    r"what (?:does|is) [\"“「]([^\"”」]{1,30})[\"”」] mean|what is meant by [\"“「]([^\"”」]{1,30})[\"”」]",
+    re.IGNORECASE,
+)
+# How rules and terms of use define a word: 「接触(…状態をいいます」, 「「日次鍵」とは、…をいう」.
+_DEFINITION = r"」?\s*(?:\(|（|とは)[^。]*?(?:をいう|をいいます|を指す|を指します|を意味する|のことをいう)"
 UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
 
 
@@ -72,6 +87,33 @@ def has_place(text: str) -> bool:
 def wants_end(question: str) -> bool:
     """The question asks until when (いつまで, 締切): of a range, the end answers it."""
     return bool(UNTIL.search(question))
+
+
+def wants_start(question: str) -> bool:
+    """The question asks from when (いつから): a date that something starts from answers it."""
+    return bool(SINCE.search(question))
+
+
+def has_start(text: str) -> bool:
+    """``text`` gives a date that something starts from: a date with から, より, 以降 or
+    開始 after it in the same sentence."""
+    return any(is_start(text, m) for m in find_dates(text))
+
+
+def is_start(text: str, mention: DateMention) -> bool:
+    """The date ``mention`` in ``text`` is one that something starts from (2024年以降, 4月1日より)."""
+    return bool(STARTS.match(text, mention.end)) or mention.qualifier in STARTS_WITH
+
+
+def defined_term(question: str) -> str | None:
+    """The word whose meaning the question asks (「接触」とはどのような状態 -> 接触), if any."""
+    m = DEFINED.search(question)
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def defines(text: str, term: str) -> bool:
+    """``text`` defines ``term`` as rules do: the term, then a bracket or とは, then をいう."""
+    return bool(re.search(re.escape(term) + _DEFINITION, text))
 
 
 def wants_span(question: str) -> bool:
@@ -104,7 +146,7 @@ def wanted_unit(question: str) -> str | None:
     for pattern, unit in UNITS:
         m = pattern.search(question)
         if m:
-            return unit or m.group(1)
+            return unit or next(g for g in m.groups() if g)
     return None
 
 

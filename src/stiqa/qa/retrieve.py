@@ -9,8 +9,10 @@ answer asked for (a date for "when", a figure for "how many"; see
 :mod:`stiqa.qa.kinds`), for a question about a time ("2024年度に予定されて
 いる取組は？") for passages with a date in that span or of a document dated in
 it (minutes of a meeting then), and for a question that names a meeting or a
-paper by number for the passages of the documents whose titles give it. Passages overlap (see :mod:`stiqa.ingest.segment`), so of two
-that share most of their text only the better ranked one is returned.
+paper by number for the passages of the documents whose titles give it. In hybrid mode the
+fused candidates are then ordered by :mod:`stiqa.qa.rank`, which reads more of each one than
+its two ranks. Passages overlap (see :mod:`stiqa.ingest.segment`), so of two that share most
+of their text only the better ranked one is returned.
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ from stiqa.index.lexical import JapaneseTokenizer, is_code
 from stiqa.index.search import Found, Request, Searcher, Shard, Shards
 from stiqa.model.embedder import Embedder
 from stiqa.normalize import char_grams, has_japanese, normalize_query
+from stiqa.qa import rank
 from stiqa.qa.kinds import (
+    defined_term,
+    defines,
     has_date,
     has_place,
     has_quantity,
     has_span,
+    has_start,
     has_time,
     wanted_unit,
     wants_date,
@@ -39,8 +45,10 @@ from stiqa.qa.kinds import (
     wants_place,
     wants_quantity,
     wants_span,
+    wants_start,
     wants_time,
 )
+from stiqa.qa.words import WordStats
 from stiqa.records import Hit
 
 RRF_K = 60
@@ -55,13 +63,34 @@ MAX_EMBED_CHARS = 256
 TITLE_PRIOR = 0.03  # cosine bonus for a passage of a document whose title the question names
 # What names one document among its siblings: the meeting, part or paper number in a title
 # ("第9回会議", "部会資料 7") and in a question ("第９回会議の開催予定日は？", "the 8th meeting").
-_DESIGNATOR = re.compile(r"第(\d+)\s*([回部章節号])|資料\s*(\d+)")
+_KANJI_NUMERAL = "〇一二三四五六七八九十百千"
+_DESIGNATOR = re.compile(rf"第(\d+|[{_KANJI_NUMERAL}]+)\s*([回部章節号])|資料\s*(\d+)")
 _ENGLISH_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\s+(meeting|session)", re.IGNORECASE)
+_KANJI_DIGITS = {c: n for n, c in enumerate("〇一二三四五六七八九")}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def kanji_number(numeral: str) -> int:
+    """A number written in digits or kanji, as rules and decisions number things: 百二十一 is
+    121, 三十 is 30, 二〇 is 20."""
+    if numeral.isdigit():
+        return int(numeral)
+    if not any(c in _KANJI_UNITS for c in numeral):
+        return int("".join(str(_KANJI_DIGITS[c]) for c in numeral))
+    total, digit = 0, 0
+    for c in numeral:
+        if c in _KANJI_UNITS:
+            total += (digit or 1) * _KANJI_UNITS[c]
+            digit = 0
+        else:
+            digit = _KANJI_DIGITS[c]
+    return total + digit
 
 
 def designators(text: str) -> frozenset[str]:
-    """The numbered names in ``text`` (NFKC): {"第9回", "資料7"}; English "8th meeting" is 第8回."""
-    found = {f"第{m[1]}{m[2]}" if m[1] else f"資料{m[3]}" for m in _DESIGNATOR.finditer(text)}
+    """The numbered names in ``text`` (NFKC): {"第9回", "資料7"}; 「諮問第百二十一号」 is 第121号
+    and English "8th meeting" 第8回."""
+    found = {f"第{kanji_number(m[1])}{m[2]}" if m[1] else f"資料{m[3]}" for m in _DESIGNATOR.finditer(text)}
     found.update(f"第{m[1]}回" for m in _ENGLISH_ORDINAL.finditer(text))
     return frozenset(found)
 
@@ -91,6 +120,8 @@ class Query:
     names: frozenset[str] = field(default_factory=frozenset)  # numbered names it gives (see designators)
     background: float = 0.0  # mean cosine to the reference lines (see Embedder.reference)
     until: bool = False  # asks until when: a range's end answers it
+    since: bool = False  # asks from when (いつから): a date that something starts from answers it
+    term: str | None = None  # the word whose meaning it asks (「接触」とは): its definition answers it
     period: bool = False  # asks for a period (いつからいつまで): an answer gives two dates
     clock: bool = False  # asks what time of day (何時に): an answer gives a clock time
     place: bool = False  # asks where something is held (どこで開催): an answer names a venue
@@ -99,6 +130,14 @@ class Query:
     def asks_kind(self) -> bool:
         """It asks for a kind of answer: a date, a figure, a time of day or a venue."""
         return self.wants_date or self.wants_quantity or self.clock or self.place
+
+    def finds_start(self, text: str) -> bool:
+        """``text`` gives what a "from when" question asks: a date that something starts from."""
+        return self.since and has_start(text)
+
+    def finds_definition(self, text: str) -> bool:
+        """``text`` defines the word whose meaning the question asks."""
+        return self.term is not None and defines(text, self.term)
 
     def finds_kind(self, text: str) -> bool:
         """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
@@ -113,9 +152,15 @@ class Query:
 
 class Retriever:
     def __init__(
-        self, index: Index, embedder: Embedder, tokenizer: JapaneseTokenizer, searcher: Searcher | None = None
+        self,
+        index: Index,
+        embedder: Embedder,
+        tokenizer: JapaneseTokenizer,
+        searcher: Searcher | None = None,
+        words: WordStats | None = None,
     ) -> None:
         self.index = index
+        self.words = words or WordStats(index, tokenizer)
         # Where the candidates come from: the index's own vectors and BM25 (one shard of all
         # rows), or shards elsewhere (stiqa.cluster); the rest of retrieval is the same.
         self.searcher = searcher or Shards([Shard.whole(index)])
@@ -177,7 +222,7 @@ class Retriever:
         return {
             "words": words, "lexical_words": lexical_words, "japanese": japanese, "wants_date": when,
             "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
-            "names": designators(text), "until": wants_end(text), "period": wants_span(text), "clock": wants_time(text),
+            "names": designators(text), "until": wants_end(text), "since": wants_start(text), "term": defined_term(text), "period": wants_span(text), "clock": wants_time(text),
             "place": wants_place(text),
         }
 
@@ -207,30 +252,29 @@ class Retriever:
         return KIND_PRIOR * fits + TITLE_PRIOR * named
 
     def distinct(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
-        """The best ``k`` of ``ranked`` with no two sharing most of their text: overlapping
-        windows of one document, or the same text in two files (minutes published both as
-        PDF and as text)."""
+        """The best ``k`` of ``ranked`` with no two sharing most of their text (see :meth:`overlap`)."""
         kept: list[tuple[int, float]] = []
         grams: dict[int, frozenset[str]] = {}
         for i, s in ranked:
-            a, b = self.spans[i]
-            if any(
-                self.docs[i] == self.docs[j]
-                and min(b, self.spans[j][1]) - max(a, self.spans[j][0])
-                > MAX_OVERLAP * min(b - a, self.spans[j][1] - self.spans[j][0])
-                for j, _ in kept
-            ):
-                continue
-            mine = grams[i] = char_grams(self.index.passages[i].text)
-            if any(
-                self.docs[i] != self.docs[j] and len(mine & grams[j]) > MAX_OVERLAP * min(len(mine), len(grams[j]))
-                for j, _ in kept
-            ):
+            if any(self.overlap(i, j, grams) for j, _ in kept):
                 continue
             kept.append((i, s))
             if len(kept) == k:
                 break
         return kept
+
+    def overlap(self, i: int, j: int, grams: dict[int, frozenset[str]]) -> bool:
+        """Passages ``i`` and ``j`` share most of their text: overlapping windows of one
+        document, or the same text in two files (minutes published both as PDF and as text).
+        ``grams`` caches the passages' character grams for one question."""
+        if self.docs[i] == self.docs[j]:
+            (a, b), (c, d) = self.spans[i], self.spans[j]
+            return min(b, d) - max(a, c) > MAX_OVERLAP * min(b - a, d - c)
+        for row in (i, j):
+            if row not in grams:
+                grams[row] = char_grams(self.index.passages[row].text)
+        mine, theirs = grams[i], grams[j]
+        return len(mine & theirs) > MAX_OVERLAP * min(len(mine), len(theirs))
 
     def search(
         self, q: Query, k: int, mode: str, timings: dict[str, float], docs: frozenset[str] | None = None
@@ -271,8 +315,12 @@ class Retriever:
             ranked = lexical
         else:
             # BM25 votes in proportion to the question's words it can find in the corpus.
-            weight = found.known / max(1, len(q.words))
-            ranked = fuse([dense_ranked, lexical], [1.0, weight])
+            vote = found.known / max(1, len(q.words))
+            fused = fuse([dense_ranked, lexical], [1.0, vote])
+            rows = np.array([i for i, _ in fused], dtype=np.int64)
+            score = rank.relative(rank.scores(self.features(q, rows, lexical, vote)))
+            order = np.argsort(-score, kind="stable")  # ties keep fusion's order
+            ranked = [(int(rows[j]), float(score[j])) for j in order]
         cosine = dict(dense)
         bm25 = dict(lexical)
         hits = [
@@ -282,6 +330,43 @@ class Retriever:
         timings["fuse_ms"] = (time.perf_counter() - t0) * 1000
         spread = dense[0][1] - dense[min(DEPTH, len(dense)) - 1][1] if dense else 0.0
         return Retrieved(hits, spread, dense[0][1] if dense else 0.0)
+
+
+    def features(self, q: Query, rows: np.ndarray, lexical: list[tuple[int, float]], vote: float) -> np.ndarray:
+        """What the ranker reads off each candidate ``rows`` for ``q`` (columns in
+        :data:`stiqa.qa.rank.FEATURES` order); ``lexical`` is BM25's ranking, ``vote`` its
+        weight in fusion."""
+        out = np.zeros((len(rows), len(rank.FEATURES)), dtype=np.float64)
+        if not len(rows):
+            return out
+        starts = self.index.sentence_start[rows]
+        ends = self.index.sentence_start[rows + 1]
+        counts = ends - starts
+        sentences = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+        if len(sentences):
+            cos = np.asarray(self.index.sentence_vectors[sentences]) @ q.vector
+            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            best = np.maximum.reduceat(cos, np.minimum(offsets, len(cos) - 1))
+            out[:, 0] = np.where(counts > 0, best, 0.0)
+        lexical_rank = {i: r for r, (i, _) in enumerate(lexical, start=1)}
+        wanted = set(q.words)
+        for n, i in enumerate(rows.tolist()):
+            out[n, 1] = vote / (RRF_K + lexical_rank[i]) if i in lexical_rank else 0.0
+            out[n, 2] = self.words.weighted_share(wanted, self.words.passages[i])
+            out[n, 3] = self.prior(q, i)
+        out[:, 4] = self.holds_kind(q, rows)
+        return out
+
+    def holds_kind(self, q: Query, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` hold the kind of answer ``q`` asks for (:meth:`Query.finds_kind`),
+        from what the retriever read once per passage where that is enough."""
+        if not q.asks_kind:
+            return np.zeros(len(rows), dtype=bool)
+        if q.place and not q.clock:
+            return self.placed[rows]
+        if not (q.clock or q.period or q.unit):
+            return (q.wants_date & self.dated[rows]) | (q.wants_quantity & self.counted[rows])
+        return np.array([q.finds_kind(self.index.passages[i].text) for i in rows.tolist()], dtype=bool)
 
 
 def fuse(
@@ -297,8 +382,8 @@ def fuse(
     first = {i: rank for rank, (i, _) in enumerate(rankings[0])} if rankings else {}
     scores: dict[int, float] = {}
     for ranking, w in zip(rankings, weights):
-        for rank, (i, _) in enumerate(ranking, start=1):
-            scores[i] = scores.get(i, 0.0) + w / (k + rank)
+        for place, (i, _) in enumerate(ranking, start=1):
+            scores[i] = scores.get(i, 0.0) + w / (k + place)
     best = sum(weights) / (k + 1)
     unranked = len(first)
     return sorted(((i, s / best) for i, s in scores.items()), key=lambda x: (-x[1], first.get(x[0], unranked), x[0]))

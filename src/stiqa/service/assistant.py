@@ -18,6 +18,7 @@ from stiqa.index.search import Searcher
 from stiqa.model.embedder import Embedder
 from stiqa.qa.answer import AnswerExtractor
 from stiqa.qa.retrieve import Retriever
+from stiqa.qa.words import WordStats
 from stiqa.questions import MAX_K, BadQuestion, check_question
 from stiqa.records import AskResult
 from stiqa.service.batching import Batcher
@@ -82,10 +83,11 @@ class Assistant(Library):
         """An assistant over ``index``, searching its own vectors and BM25 or, given a
         ``searcher``, the shards it reaches (see :mod:`stiqa.index.search`)."""
         tokenizer = tokenizer or JapaneseTokenizer(settings.lexical_mode)
-        retriever = Retriever(index, embedder, tokenizer, searcher)
+        words = WordStats(index, tokenizer)  # read once, for ranking and answer choice
+        retriever = Retriever(index, embedder, tokenizer, searcher, words)
         assistant = cls(
             settings=settings, index=index, embedder=embedder, tokenizer=tokenizer, retriever=retriever,
-            extractor=AnswerExtractor(index, tokenizer),
+            extractor=AnswerExtractor(index, words),
         )
         if warm_up:
             assistant.ask("warm-up")  # first-call costs (threads, caches) before the first user

@@ -1,0 +1,47 @@
+"""The content words of an index's passages and how rare each word is: read once per loaded
+index and shared by ranking (how much of a question a passage covers) and answer choice (which
+sentence holds the question's focus words)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from stiqa.index import Index
+from stiqa.index.lexical import JapaneseTokenizer
+
+
+class WordStats:
+    """Content words (:class:`JapaneseTokenizer`) of every passage as it was indexed (title,
+    section and text), with BM25's IDF over those passages."""
+
+    def __init__(self, index: Index, tokenizer: JapaneseTokenizer) -> None:
+        self.tokenizer = tokenizer
+        self._cache: dict[str, frozenset[str]] = {}
+        self.passages = [self.words_of(index.embedding_text(p)) for p in index.passages]  # by row
+        for p in index.passages:  # answer choice reads these on every question
+            self.words_of(p.citation.section)
+            for s in p.sentences:
+                self.words_of(s.text)
+        df: Counter[str] = Counter()
+        for words in self.passages:
+            df.update(words)
+        n = len(index.passages)
+        self.idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in df.items()}
+        self.unseen_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def words_of(self, text: str) -> frozenset[str]:
+        """The content words of ``text``, cached: call it only for the index's own texts
+        (passages, sentences, sections), which recur on every question."""
+        found = self._cache.get(text)
+        if found is None:
+            found = self._cache[text] = frozenset(self.tokenizer.words(text))
+        return found
+
+    def weighted_share(self, wanted: set[str], found: frozenset[str]) -> float:
+        """IDF-weighted share of ``wanted`` words that are in ``found``: a rare word the
+        question and the text share counts for more than a common one."""
+        total = sum(self.idf.get(w, self.unseen_idf) for w in wanted)
+        if not total:
+            return 0.0
+        return sum(self.idf.get(w, self.unseen_idf) for w in wanted & found) / total
