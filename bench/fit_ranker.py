@@ -29,7 +29,7 @@ from stiqa.config import Settings
 from stiqa.evaluation import MAX_PASSAGE_CHARS, holds_answer, read_questions
 from stiqa.index.search import Request
 from stiqa.qa import rank
-from stiqa.qa.retrieve import DEPTH, fuse
+from stiqa.qa.retrieve import DEPTH
 from stiqa.service.assistant import Assistant
 
 FOLDS = 5
@@ -44,13 +44,7 @@ def measure(sets: list[Path], out: Path) -> None:
         for question in read_questions(path):
             q = r.query(question.question, "hybrid", {})
             found = r.searcher.search([Request(q.vector, q.lexical_words, DEPTH, None, r.named_rows(q, None))])[0]
-            dense = found.dense
-            if found.named:
-                seen = {i for i, _ in dense}
-                dense = sorted(dense + [h for h in found.named if h[0] not in seen], key=lambda h: (-h[1], h[0]))
-            dense = sorted(((i, c + r.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
-            vote = found.known / max(1, len(q.words))
-            rows = np.array([i for i, _ in fuse([dense, found.lexical], [1.0, vote])], dtype=np.int64)
+            rows, vote = r.fused(q, found)
             passages = [r.index.passages[i] for i in rows]
             grams: dict[int, frozenset[str]] = {}
             found_all.append({

@@ -10,19 +10,20 @@ Each sentence of the top passages is scored by
 * a small bonus when it holds the kind of answer asked for (a date, a figure);
 * a small preference for sentences of higher-ranked passages.
 
-Sentences with the kind of answer asked for come first, and for a "from when" question
-those whose date is one that something starts from (「2025年度新規公募分から」). The best
-sentence is widened by a neighbour when it is too short to stand
-alone (a heading such as "2030年目標" followed by its figure), and the
-excerpt never exceeds 200 characters.
+Sentences with the kind of answer asked for come first; among them, those of a passage
+that gives the meeting the question names by number (第9回), then for 「Xとは」 the sentence
+that defines X, and for a "from when" question those whose date is one that something
+starts from (「2025年度新規公募分から」). The best sentence is widened by a neighbour when
+it is too short to stand alone (a heading such as "2030年目標" followed by its figure). The
+excerpt never exceeds 200 characters: of a longer sentence, the window that holds the
+question's words is shown.
 
 Whether to answer at all is decided by :class:`Evidence`: the excerpt must
 hold the kind of answer the question asks for (a date for "いつ", a figure in
 the unit asked for "何人" or "いくら"), come from a passage that gives the meeting
 or paper the question names by number (「第30回会議」; its title and section count), and an
-evidence score (how much closer
-the best passage comes to the question than ordinary policy text that stiqa
-ships, plus a little for how many of the question's words the top passages
+evidence score (how much closer the best passage comes to the question than ordinary policy
+text that stiqa ships, plus a little for how many of the question's words the top passages
 hold) must reach a threshold calibrated on answerable and unanswerable questions over the
 deck and the development corpus together (``bench/calibrate.py`` measures the thresholds
 and their margins). A question with no Japanese words cannot match the text word for word,

@@ -222,8 +222,8 @@ class Retriever:
         return {
             "words": words, "lexical_words": lexical_words, "japanese": japanese, "wants_date": when,
             "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
-            "names": designators(text), "until": wants_end(text), "since": wants_start(text), "term": defined_term(text), "period": wants_span(text), "clock": wants_time(text),
-            "place": wants_place(text),
+            "names": designators(text), "until": wants_end(text), "since": wants_start(text),
+            "term": defined_term(text), "period": wants_span(text), "clock": wants_time(text), "place": wants_place(text),
         }
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
@@ -302,27 +302,20 @@ class Retriever:
         return [self._ranked(q, k, mode, f, tm) for (q, k, mode, _), f, tm in zip(asked, found, timings)]
 
     def _ranked(self, q: Query, k: int, mode: str, found: Found, timings: dict[str, float]) -> Retrieved:
-        """The candidates ``found`` for ``q``, with priors, fused and made distinct."""
+        """The candidates ``found`` for ``q``, with priors, ordered and made distinct."""
         t0 = time.perf_counter()
-        dense, lexical = found.dense, found.lexical
-        if found.named:  # the documents the question names compete even if the model ranks them low
-            seen = {i for i, _ in dense}
-            dense = sorted(dense + [h for h in found.named if h[0] not in seen], key=lambda h: (-h[1], h[0]))
-        dense_ranked = sorted(((i, c + self.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
+        dense = self.dense(found)
         if mode == "dense":
-            ranked = dense_ranked
+            ranked = self.with_prior(q, dense)
         elif mode == "lexical":
-            ranked = lexical
+            ranked = found.lexical
         else:
-            # BM25 votes in proportion to the question's words it can find in the corpus.
-            vote = found.known / max(1, len(q.words))
-            fused = fuse([dense_ranked, lexical], [1.0, vote])
-            rows = np.array([i for i, _ in fused], dtype=np.int64)
-            score = rank.relative(rank.scores(self.features(q, rows, lexical, vote)))
+            rows, vote = self.fused(q, found)
+            score = rank.relative(rank.scores(self.features(q, rows, found.lexical, vote)))
             order = np.argsort(-score, kind="stable")  # ties keep fusion's order
             ranked = [(int(rows[j]), float(score[j])) for j in order]
         cosine = dict(dense)
-        bm25 = dict(lexical)
+        bm25 = dict(found.lexical)
         hits = [
             Hit(self.index.passages[i], score=s, rank=r, dense=cosine.get(i), lexical=bm25.get(i))
             for r, (i, s) in enumerate(self.distinct(ranked, k), start=1)
@@ -331,6 +324,24 @@ class Retriever:
         spread = dense[0][1] - dense[min(DEPTH, len(dense)) - 1][1] if dense else 0.0
         return Retrieved(hits, spread, dense[0][1] if dense else 0.0)
 
+    @staticmethod
+    def dense(found: Found) -> list[tuple[int, float]]:
+        """The dense side's candidates by cosine, with those of the documents the question
+        names: they compete even if the model ranks them low."""
+        if not found.named:
+            return found.dense
+        seen = {i for i, _ in found.dense}
+        return sorted(found.dense + [h for h in found.named if h[0] not in seen], key=lambda h: (-h[1], h[0]))
+
+    def with_prior(self, q: Query, dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        return sorted(((i, c + self.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
+
+    def fused(self, q: Query, found: Found) -> tuple[np.ndarray, float]:
+        """The hybrid candidates for ``q`` in fusion's order (what the ranker orders), and
+        BM25's vote: the share of the question's words it can find in the corpus."""
+        vote = found.known / max(1, len(q.words))
+        fused = fuse([self.with_prior(q, self.dense(found)), found.lexical], [1.0, vote])
+        return np.array([i for i, _ in fused], dtype=np.int64), vote
 
     def features(self, q: Query, rows: np.ndarray, lexical: list[tuple[int, float]], vote: float) -> np.ndarray:
         """What the ranker reads off each candidate ``rows`` for ``q`` (columns in
@@ -379,7 +390,7 @@ def fuse(
     in the corpus.
     """
     weights = weights or [1.0] * len(rankings)
-    first = {i: rank for rank, (i, _) in enumerate(rankings[0])} if rankings else {}
+    first = {i: place for place, (i, _) in enumerate(rankings[0])} if rankings else {}
     scores: dict[int, float] = {}
     for ranking, w in zip(rankings, weights):
         for place, (i, _) in enumerate(ranking, start=1):
