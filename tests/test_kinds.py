@@ -5,6 +5,9 @@ def test_when_questions():
     for q in ("即時オープンアクセスはいつから？", "設立時期は？", "何年に策定されましたか", "When was it founded?", "what year?"):
         assert wants_date(q), q
     assert not wants_date("東北大学は何の認定候補に選ばれましたか？")
+    # A day named by what happens on it asks for a date: 開催予定日は, 施行日は.
+    assert wants_date("第９回会議の開催予定日は？") and wants_date("改正法の施行日を教えてください")
+    assert not wants_date("会議では毎日何を議論しますか")
 
 
 def test_how_many_questions():
