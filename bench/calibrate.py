@@ -31,7 +31,7 @@ def measure(sets: list[Path], out: Path) -> None:
     for r in rows:
         ev = assistant.ask(r["question"], 10).evidence
         found.append({"id": r["id"], "answerable": bool(r["answers"]), "japanese": ev.japanese,
-                      "kind_found": ev.fits, "score": ev.score, "top": ev.top, "background": ev.background,
+                      "fits": ev.fits, "score": ev.score, "top": ev.top, "background": ev.background,
                       "distinctiveness": ev.distinctiveness, "coverage": ev.coverage})
     out.write_text(json.dumps(found, ensure_ascii=False, indent=0), encoding="utf-8")
     print(f"{len(found)} questions -> {out}")
@@ -41,12 +41,13 @@ def fit(files: list[Path], max_false_abstain: float) -> None:
     found = [q for f in files for q in json.loads(f.read_text(encoding="utf-8"))]
     for japanese, name in ((True, "with Japanese words"), (False, "without Japanese words")):
         group = [q for q in found if q["japanese"] == japanese]
-        # An answerable question whose excerpt lacks the kind asked for abstains whatever the
-        # threshold, and an unanswerable one whose excerpt lacks it abstains anyway.
-        ans = sorted(q["score"] for q in group if q["answerable"] and q["kind_found"])
-        lost = sum(1 for q in group if q["answerable"] and not q["kind_found"])
-        una = sorted(q["score"] for q in group if not q["answerable"] and q["kind_found"])
-        caught = sum(1 for q in group if not q["answerable"] and not q["kind_found"])
+        # An answerable question whose excerpt does not fit (it lacks the kind asked for, or is
+        # about another meeting than the one named) abstains whatever the threshold, and an
+        # unanswerable one whose excerpt does not fit abstains anyway.
+        ans = sorted(q["score"] for q in group if q["answerable"] and q["fits"])
+        lost = sum(1 for q in group if q["answerable"] and not q["fits"])
+        una = sorted(q["score"] for q in group if not q["answerable"] and q["fits"])
+        caught = sum(1 for q in group if not q["answerable"] and not q["fits"])
         n_ans, n_una = len(ans) + lost, len(una) + caught
         if not ans or not n_una:
             continue

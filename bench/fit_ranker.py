@@ -27,9 +27,7 @@ import numpy as np
 
 from stiqa.config import Settings
 from stiqa.evaluation import MAX_PASSAGE_CHARS, holds_answer, read_questions
-from stiqa.index.search import Request
 from stiqa.qa import rank
-from stiqa.qa.retrieve import DEPTH
 from stiqa.service.assistant import Assistant
 
 FOLDS = 5
@@ -43,14 +41,14 @@ def measure(sets: list[Path], out: Path) -> None:
     for path in sets:
         for question in read_questions(path):
             q = r.query(question.question, "hybrid", {})
-            found = r.searcher.search([Request(q.vector, q.lexical_words, DEPTH, None, r.named_rows(q, None))])[0]
-            rows, vote = r.fused(q, found)
+            found = r.searcher.search([r.request(q, K, "hybrid")])[0]
+            rows, vote, prior = r.fused(q, found)
             passages = [r.index.passages[i] for i in rows]
             grams: dict[int, frozenset[str]] = {}
             found_all.append({
                 "id": question.id,
                 "answerable": question.answerable,
-                "features": r.features(q, rows, found.lexical, vote).round(6).tolist(),
+                "features": r.features(q, rows, found.lexical, vote, prior).round(6).tolist(),
                 "answers": [len(p.text) <= MAX_PASSAGE_CHARS and holds_answer(p.text, question.answers) for p in passages],
                 # pairs of candidates (by position) that de-duplication keeps only one of
                 "overlaps": [

@@ -146,7 +146,8 @@ def test_hybrid_hits_follow_the_ranker(assistant):
     assert scores[0] == pytest.approx(1.0) and scores == sorted(scores, reverse=True)
     rows = np.array([r.index.passages.index(h.passage) for h in hits])
     found = r.searcher.search([Request(q.vector, q.lexical_words, 50)])[0]
-    features = r.features(q, rows, found.lexical, found.known / max(1, len(q.words)))
+    prior = {i: r.prior(q, i) for i in rows.tolist()}
+    features = r.features(q, rows, found.lexical, found.known / max(1, len(q.words)), prior)
     assert features.shape == (len(hits), len(rank.FEATURES))
     raw = rank.scores(features)
     assert np.all(np.diff(raw) <= 1e-9)  # same order as the ranker's own scores
@@ -161,7 +162,8 @@ def test_ranker_features_are_what_each_candidate_holds(assistant):
     lexical_rows = {i for i, _ in found.lexical}
     dense_only = next(i for i, _ in found.dense if i not in lexical_rows)
     rows = np.array([found.lexical[0][0], dense_only])
-    f = dict(zip(rank.FEATURES, r.features(q, rows, found.lexical, 0.5).T))
+    prior = {i: r.prior(q, i) for i in rows.tolist()}
+    f = dict(zip(rank.FEATURES, r.features(q, rows, found.lexical, 0.5, prior).T))
     # the closest sentence's cosine
     for n, row in enumerate(rows):
         lo, hi = r.index.sentence_start[row], r.index.sentence_start[row + 1]

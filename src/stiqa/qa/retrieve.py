@@ -282,18 +282,19 @@ class Retriever:
         """The top ``k`` distinct passages for ``q``, best first; of the documents ``docs`` only, if given."""
         return self.search_many([(q, k, mode, docs)], [timings])[0]
 
+    def request(self, q: Query, k: int, mode: str, docs: frozenset[str] | None = None) -> Request:
+        """What a search for the top ``k`` passages of ``q`` asks the searcher: enough
+        candidates from each ranker for fusion, ranking and de-duplication to choose from."""
+        rows = self.rows(docs)
+        return Request(q.vector, q.lexical_words, max(DEPTH, 4 * k), rows, self.named_rows(q, rows), lexical=mode != "dense")
+
     def search_many(
         self, asked: list[tuple[Query, int, str, frozenset[str] | None]], timings: list[dict[str, float]]
     ) -> list[Retrieved]:
         """:meth:`search` for several questions, with one call into the searcher for all of
         them (one round trip to each shard on a cluster). Each question's ``timings`` get the
         batch's search time."""
-        requests = []
-        for q, k, mode, docs in asked:
-            rows = self.rows(docs)
-            requests.append(Request(
-                q.vector, q.lexical_words, max(DEPTH, 4 * k), rows, self.named_rows(q, rows), lexical=mode != "dense"
-            ))
+        requests = [self.request(q, k, mode, docs) for q, k, mode, docs in asked]
         t0 = time.perf_counter()
         found = self.searcher.search(requests)
         search_ms = (time.perf_counter() - t0) * 1000
@@ -306,12 +307,12 @@ class Retriever:
         t0 = time.perf_counter()
         dense = self.dense(found)
         if mode == "dense":
-            ranked = self.with_prior(q, dense)
+            ranked = self.with_prior(dense, {i: self.prior(q, i) for i, _ in dense})
         elif mode == "lexical":
             ranked = found.lexical
         else:
-            rows, vote = self.fused(q, found)
-            score = rank.relative(rank.scores(self.features(q, rows, found.lexical, vote)))
+            rows, vote, prior = self.fused(q, found)
+            score = rank.relative(rank.scores(self.features(q, rows, found.lexical, vote, prior)))
             order = np.argsort(-score, kind="stable")  # ties keep fusion's order
             ranked = [(int(rows[j]), float(score[j])) for j in order]
         cosine = dict(dense)
@@ -333,20 +334,27 @@ class Retriever:
         seen = {i for i, _ in found.dense}
         return sorted(found.dense + [h for h in found.named if h[0] not in seen], key=lambda h: (-h[1], h[0]))
 
-    def with_prior(self, q: Query, dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        return sorted(((i, c + self.prior(q, i)) for i, c in dense), key=lambda x: -x[1])
+    @staticmethod
+    def with_prior(dense: list[tuple[int, float]], prior: dict[int, float]) -> list[tuple[int, float]]:
+        """The dense candidates by cosine plus their ``prior``."""
+        return sorted(((i, c + prior[i]) for i, c in dense), key=lambda x: -x[1])
 
-    def fused(self, q: Query, found: Found) -> tuple[np.ndarray, float]:
-        """The hybrid candidates for ``q`` in fusion's order (what the ranker orders), and
-        BM25's vote: the share of the question's words it can find in the corpus."""
+    def fused(self, q: Query, found: Found) -> tuple[np.ndarray, float, dict[int, float]]:
+        """The hybrid candidates for ``q`` in fusion's order (what the ranker orders), BM25's
+        vote (the share of the question's words it can find in the corpus) and each
+        candidate's prior (read once: fusion and the ranker both use it)."""
+        dense = self.dense(found)
+        prior = {i: self.prior(q, i) for i in {i for i, _ in dense} | {i for i, _ in found.lexical}}
         vote = found.known / max(1, len(q.words))
-        fused = fuse([self.with_prior(q, self.dense(found)), found.lexical], [1.0, vote])
-        return np.array([i for i, _ in fused], dtype=np.int64), vote
+        fused = fuse([self.with_prior(dense, prior), found.lexical], [1.0, vote])
+        return np.array([i for i, _ in fused], dtype=np.int64), vote, prior
 
-    def features(self, q: Query, rows: np.ndarray, lexical: list[tuple[int, float]], vote: float) -> np.ndarray:
+    def features(
+        self, q: Query, rows: np.ndarray, lexical: list[tuple[int, float]], vote: float, prior: dict[int, float]
+    ) -> np.ndarray:
         """What the ranker reads off each candidate ``rows`` for ``q`` (columns in
         :data:`stiqa.qa.rank.FEATURES` order); ``lexical`` is BM25's ranking, ``vote`` its
-        weight in fusion."""
+        weight in fusion, ``prior`` each row's :meth:`prior`."""
         out = np.zeros((len(rows), len(rank.FEATURES)), dtype=np.float64)
         if not len(rows):
             return out
@@ -364,7 +372,7 @@ class Retriever:
         for n, i in enumerate(rows.tolist()):
             out[n, 1] = vote / (RRF_K + lexical_rank[i]) if i in lexical_rank else 0.0
             out[n, 2] = self.words.weighted_share(wanted, self.words.passages[i])
-            out[n, 3] = self.prior(q, i)
+            out[n, 3] = prior[i]
         out[:, 4] = self.holds_kind(q, rows)
         return out
 
