@@ -41,7 +41,10 @@ class WordStats:
     def weighted_share(self, wanted: set[str], found: frozenset[str]) -> float:
         """IDF-weighted share of ``wanted`` words that are in ``found``: a rare word the
         question and the text share counts for more than a common one."""
-        total = sum(self.idf.get(w, self.unseen_idf) for w in wanted)
+        # One order for both sums (a set's order varies with the process's hash seed): a text
+        # with every wanted word gives exactly 1.0, and the same share in every process.
+        weights = [(w, self.idf.get(w, self.unseen_idf)) for w in sorted(wanted)]
+        total = sum(x for _, x in weights)
         if not total:
             return 0.0
-        return sum(self.idf.get(w, self.unseen_idf) for w in wanted & found) / total
+        return sum(x for w, x in weights if w in found) / total
