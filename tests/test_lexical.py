@@ -38,3 +38,22 @@ def test_saved_index_scores_the_same(tmp_path):
 def test_codes_are_told_from_words():
     assert is_code("SBIR") and is_code("2030") and is_code("JT")
     assert not is_code("Global") and not is_code("startup") and not is_code("大学")
+
+
+def test_a_group_of_alternatives_counts_as_one_word():
+    """A translated word (stiqa.qa.glossary) scores where any alternative occurs, once, with
+    the document frequency of them all."""
+    tok = JapaneseTokenizer()
+    docs = ["小委員会で審議した", "分科会で審議した", "小委員会と分科会の審議", "審議の日程", "予算の配分", "会場の案内"]
+    index = LexicalIndex.build([tok.words(d) for d in docs])
+    subcommittee = (tuple(tok.words("小委員会")), tuple(tok.words("分科会")), ("存在しない語",))
+    scores = index.scores([], [subcommittee])
+    assert (scores[:3] > 0).all() and not scores[3:].any()
+    # both alternatives in one passage count once, not as two words
+    both = index.scores(tok.words("小委員会") + tok.words("分科会"))
+    assert scores[2] < both[2]
+    # a group found in most passages weighs as a common word does
+    common = index.scores([], [(("審議",), ("予算",))])
+    assert common[3] < index.scores([], [(("日程",),)])[3]
+    assert index.known(["審議"], [subcommittee, (("存在しない語",),)]) == 2
+    assert np.array_equal(index.scores(["審議"], []), index.scores(["審議"]))

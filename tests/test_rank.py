@@ -5,7 +5,7 @@ from stiqa.qa import rank
 
 
 def test_a_score_is_the_weighted_sum_of_the_features():
-    features = np.array([[0.9, 0.01, 0.5, 0.03, 1.0], [0.8, 0.0, 1.0, 0.0, 0.0]])
+    features = np.array([[0.9, 0.01, 0.5, 0.03, 1.0, 0.0], [0.8, 0.0, 1.0, 0.0, 0.0, 0.012]])
     expected = [sum(w * x for w, x in zip(rank.WEIGHTS, row)) for row in features]
     assert rank.scores(features) == pytest.approx(expected)
     assert len(rank.WEIGHTS) == len(rank.FEATURES)
@@ -25,6 +25,6 @@ def test_shown_scores_are_odds_against_the_first():
 def test_a_closer_sentence_outranks_a_shared_title():
     """Two candidates alike but for their closest sentence's cosine: 0.02 of cosine decides,
     as it would between two passages of one set of minutes that share its title."""
-    base = np.array([0.85, 0.01, 0.5, 0.0, 0.0])
-    closer = base + np.array([0.02, 0, 0, 0, 0])
+    base = np.array([0.85, 0.01, 0.5, 0.0, 0.0, 0.0])
+    closer = base + np.array([0.02, 0, 0, 0, 0, 0])
     assert rank.scores(closer[None])[0] > rank.scores(base[None])[0]

@@ -172,3 +172,20 @@ def test_ranker_features_are_what_each_candidate_holds(assistant):
     assert 0.0 <= f["coverage"][1] <= f["coverage"][0] <= 1.0  # BM25's best holds more of the question's words
     dated = [r.dated[row] for row in rows]
     assert list(f["kind"]) == dated  # a "when" question: the passages with a date
+
+
+def test_an_english_question_searches_bm25_in_translation(assistant):
+    """Its English words reach BM25 as their Japanese alternatives (stiqa.qa.glossary), and the
+    ranker weighs that match as a translation's, not as the question's own words."""
+    from stiqa.qa import rank
+
+    r = assistant.retriever
+    q = r.query("When will immediate open access to publicly funded papers start?", "hybrid", {})
+    assert not q.japanese and not q.lexical_words and len(q.groups) >= 4
+    hits = r.search(q, 3, "lexical", {}).hits
+    assert any("即時オープンアクセス" in h.passage.text for h in hits)
+    found = r.searcher.search([r.request(q, 5, "hybrid")])[0]
+    assert found.known >= 4
+    rows, vote, prior = r.fused(q, found)
+    f = dict(zip(rank.FEATURES, r.features(q, rows, found.lexical, vote, prior).T))
+    assert not f["lexical"].any() and f["translated"].max() == pytest.approx(vote / (RRF_K + 1))

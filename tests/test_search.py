@@ -44,7 +44,8 @@ def test_shards_merged_find_what_the_whole_index_finds(parts, exact_max, count):
     requests = [
         Request(q, tok.words(TOPICS[j % len(TOPICS)][:12]), 50,
                 None if j % 3 == 0 else np.sort(rng.choice(len(vectors), 300, replace=False)),
-                None if j % 2 else np.arange(100, 160), lexical=j % 5 != 4)
+                None if j % 2 else np.arange(100, 160), lexical=j % 5 != 4,
+                groups=[] if j % 4 else [(tuple(tok.words("東北大学")), ("部会",)), (("参考",), ("存在しない語",))])
         for j, q in enumerate(queries)
     ]
     assert cut.search(requests) == whole.search(requests)  # one batch, every kind of request
@@ -61,6 +62,8 @@ def test_bm25_scores_of_a_shard_are_the_whole_corpus_scores(parts):
     words = tok.words("東北大学の認定")
     shard = Shard.cut(build_vector_index(parts[0]), lexical, 400, 800)
     assert np.array_equal(shard.lexical.scores(words), lexical.scores(words)[400:800])
+    groups = [(("大学",), ("部会",))]
+    assert np.array_equal(shard.lexical.scores(words, groups), lexical.scores(words, groups)[400:800])
 
 
 def test_best_keeps_ties_at_the_cut_and_orders_them_by_row():

@@ -38,3 +38,15 @@ def test_texts_are_read_once(stats):
     text = "即時オープンアクセスの開始"
     first = stats.words_of(text)
     assert stats.words_of(text) is first
+
+
+def test_a_translated_group_counts_once_when_any_alternative_is_found(stats):
+    ranked = sorted((w for w in stats.idf if len(w) > 1), key=lambda w: (stats.idf[w], w))
+    common, rare = ranked[0], ranked[-1]
+    group = ((common,), (rare,))
+    assert stats.weighted_share(set(), frozenset({rare}), [group]) == 1.0
+    assert stats.weighted_share(set(), frozenset({"存在しない語"}), [group]) == 0.0
+    # the group weighs as its most common alternative, found through its rare one
+    other = ranked[-2]
+    share = stats.weighted_share({other}, frozenset({rare}), [group])
+    assert share == pytest.approx(stats.idf[common] / (stats.idf[common] + stats.idf[other]))

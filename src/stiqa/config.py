@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         0.1030, description="abstain below this evidence for questions with Japanese words "
         "(`python bench/calibrate.py` measures it and its margins)"
     )
-    min_evidence_other: float = Field(0.0489, description="the same for questions without Japanese words")
+    min_evidence_other: float = Field(0.0452, description="the same for questions without Japanese words")
     host: str = Field("127.0.0.1", description="where `stiqa serve` listens")
     port: int = Field(8000, ge=0, le=65535, description="the port `stiqa serve` listens on")
     url: str | None = Field(

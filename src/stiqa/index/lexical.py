@@ -26,6 +26,11 @@ STOP_WORDS = frozenset(
 )
 
 
+# A foreign word's alternatives in the corpus's language, each the BM25 words of one
+# translation (see stiqa.qa.glossary): a passage scores the best alternative it holds.
+Group = tuple[tuple[str, ...], ...]
+
+
 def tokenizer_name(mode: str) -> str:
     """The BM25 words' tokenizer as an index's manifest names it."""
     return f"sudachi-core-{mode}"
@@ -84,9 +89,17 @@ def is_code(surface: str) -> bool:
 class LexicalIndex:
     """BM25 over pre-tokenised passages."""
 
-    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
+    def __init__(self, retriever: bm25s.BM25, size: int, df: np.ndarray | None = None, total: int | None = None) -> None:
         self.retriever = retriever
-        self.size = size
+        self.size = size  # passages scored here
+        # Passages holding each word (by vocabulary id) and passages in all, over the whole
+        # corpus: a shard (stiqa.index.search) keeps them, so a group weighs the same in every shard.
+        if df is None:  # bm25s's vocabulary ends with "" (the empty passage's word), which has no column
+            df = np.zeros(len(retriever.vocab_dict), dtype=np.int64)
+            counts = np.diff(retriever.scores["indptr"])
+            df[: len(counts)] = counts
+        self.df = df
+        self.total = size if total is None else total
 
     @classmethod
     def build(cls, docs: list[list[str]]) -> LexicalIndex:
@@ -101,13 +114,42 @@ class LexicalIndex:
     def load(cls, directory: Path, size: int) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(directory)), size)
 
-    def known(self, words: list[str]) -> int:
-        """How many of ``words`` occur in the corpus at all."""
-        return sum(w in self.retriever.vocab_dict for w in words)
+    def known(self, words: list[str], groups: list[Group] = ()) -> int:
+        """How many of ``words`` and ``groups`` occur in the corpus at all (a group: any of
+        its alternatives, whole)."""
+        vocab = self.retriever.vocab_dict
+        return sum(w in vocab for w in words) + sum(
+            any(all(w in vocab for w in alt) for alt in group) for group in groups
+        )
 
-    def scores(self, words: list[str]) -> np.ndarray:
-        """BM25 score of every passage; zeros where no query word occurs."""
-        known = [w for w in words if w in self.retriever.vocab_dict]
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+    def scores(self, words: list[str], groups: list[Group] = ()) -> np.ndarray:
+        """BM25 score of every passage for ``words`` and ``groups``; zeros where nothing occurs.
+
+        A group scores as one word that occurs wherever any of its alternatives does (a
+        synonym set, as in structured cross-language queries): the passage's best
+        alternative, its term weight replaced by the group's, whose document frequency is
+        that of its alternatives together (their sum: an upper bound every shard computes
+        alike). A group of common alternatives ("while": 間, 中, うち) weighs little, as a
+        common word does, where the best alternative's own weight would let a rare
+        mistranslation count most.
+        """
+        vocab = self.retriever.vocab_dict
+        known = [w for w in words if w in vocab]
+        total = np.zeros(self.size, dtype=np.float32)
+        if known:
+            total += np.asarray(self.retriever.get_scores(known), dtype=np.float32)
+        for group in groups:
+            best = np.zeros(self.size, dtype=np.float32)  # the best alternative's score over its weight
+            df = 0
+            for alt in group:
+                ids = [vocab.get(w) for w in alt]
+                if alt and None not in ids:
+                    score = np.asarray(self.retriever.get_scores(list(alt)), dtype=np.float32)
+                    np.maximum(best, score / sum(self.idf(int(self.df[i])) for i in ids), out=best)
+                    df += int(min(self.df[i] for i in ids))  # an alternative is found at most where its rarest word is
+            total += self.idf(min(df, self.total)) * best
+        return total
+
+    def idf(self, df: int) -> float:
+        """BM25's weight of a word found in ``df`` passages of the corpus (bm25s's default, Lucene's)."""
+        return float(np.log(1 + (self.total - df + 0.5) / (df + 0.5)))

@@ -32,7 +32,7 @@ import faiss
 import numpy as np
 import scipy.sparse
 
-from stiqa.index.lexical import LexicalIndex
+from stiqa.index.lexical import Group, LexicalIndex
 from stiqa.index.store import Index
 from stiqa.index.vectors import search as vector_search
 
@@ -52,8 +52,9 @@ class Found:
 @dataclass
 class Request:
     """One question as a search sees it: the best ``depth`` rows for its ``vector`` and BM25
-    ``words``, among ``rows`` if given (None: all); ``named`` rows (the documents it names)
-    are searched densely on their own; ``lexical`` False leaves BM25 out."""
+    ``words`` (and ``groups`` of alternatives: its foreign words translated), among ``rows``
+    if given (None: all); ``named`` rows (the documents it names) are searched densely on
+    their own; ``lexical`` False leaves BM25 out."""
 
     vector: np.ndarray
     words: list[str]
@@ -61,6 +62,7 @@ class Request:
     rows: np.ndarray | None = None
     named: np.ndarray | None = None
     lexical: bool = True
+    groups: list[Group] = field(default_factory=list)
 
 
 class Searcher(Protocol):
@@ -148,8 +150,8 @@ class Shard:
         found = ids[0][keep] + (0 if self._global_ids else self.start)
         return best(scores[0][keep], found, n)
 
-    def _lexical(self, words: list[str], n: int, local: np.ndarray | None) -> Ranked:
-        scores = self.lexical.scores(words)
+    def _lexical(self, words: list[str], groups: list[Group], n: int, local: np.ndarray | None) -> Ranked:
+        scores = self.lexical.scores(words, groups)
         rows = np.arange(self.start, self.stop, dtype=np.int64)
         if local is not None:
             scores, rows = scores[local], rows[local]
@@ -164,8 +166,8 @@ class Shard:
         return Found(
             dense=self._dense(r.vector, r.depth, local),
             named=self._dense(r.vector, r.depth, self._local(r.named)) if r.named is not None else [],
-            lexical=self._lexical(r.words, r.depth, local) if r.lexical else [],
-            known=self.lexical.known(r.words),
+            lexical=self._lexical(r.words, r.groups, r.depth, local) if r.lexical else [],
+            known=self.lexical.known(r.words, r.groups),
         )
 
 
@@ -211,4 +213,4 @@ def _lexical_rows(lexical: LexicalIndex, start: int, stop: int) -> LexicalIndex:
     matrix.sort_indices()
     part = copy.copy(retriever)
     part.scores = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "num_docs": stop - start}
-    return LexicalIndex(part, stop - start)
+    return LexicalIndex(part, stop - start, lexical.df, lexical.total)

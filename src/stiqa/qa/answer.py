@@ -119,7 +119,8 @@ class AnswerExtractor:
             return None, Evidence(retrieved.distinctiveness, 0.0, False, japanese, retrieved.top, q.background)
         wanted = set(q.words)
         # The words that pick a sentence are those BM25 looks for: an English question's
-        # English words would pick the stray English of a Japanese text (a source line).
+        # English words would pick the stray English of a Japanese text (a source line);
+        # their translations (q.groups) pick the Japanese sentence.
         matched = set(q.lexical_words)
         cands: list[_Candidate] = []
         for hit in hits[: self.top_passages]:
@@ -141,7 +142,7 @@ class AnswerExtractor:
                     defining = any(q.finds_definition(t) for t in texts)
                     score = (
                         float(cos[first:end + 1].max())
-                        + FOCUS_WEIGHT * self.words.weighted_share(focus, words)
+                        + FOCUS_WEIGHT * self.words.weighted_share(focus, words, q.groups)
                         + KIND_WEIGHT * kind
                         - RANK_WEIGHT * (hit.rank - 1)
                     )
@@ -247,7 +248,7 @@ class AnswerExtractor:
         for start in starts:
             window = text[start:start + MAX_ANSWER_CHARS]
             # Not words_of: windows are new text on every question and must not be cached.
-            score = self.words.weighted_share(focus, frozenset(self.tokenizer.words(window)))
+            score = self.words.weighted_share(focus, frozenset(self.tokenizer.words(window)), q.groups)
             score += q.asks_kind and q.finds_kind(window)
             if score > best_score:
                 best, best_score = window, score

@@ -11,6 +11,9 @@ of a few things read off each one:
   passage's own vector averages its sentences);
 * ``lexical``: its BM25 rank as fusion counts it, ``vote / (RRF_K + rank)``, where the vote
   is the share of the question's words the corpus knows (0 when BM25 did not find it);
+* ``translated``: the same for a question not in Japanese, whose BM25 words are mostly its
+  English words' dictionary translations (:mod:`stiqa.qa.glossary`): looser evidence than
+  the question's own words, so it has a weight of its own;
 * ``coverage``: the IDF-weighted share of the question's words it holds with its title and
   section (:class:`stiqa.qa.words.WordStats`);
 * ``prior``: retrieval's prior (the kind of answer asked for, the time asked about, the
@@ -27,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-FEATURES = ("sentence", "lexical", "coverage", "prior", "kind")
-WEIGHTS = np.array([82.907, 57.499, 5.354, 21.459, 3.307], dtype=np.float64)
+FEATURES = ("sentence", "lexical", "coverage", "prior", "kind", "translated")
+WEIGHTS = np.array([72.991, 39.433, 5.601, 19.963, 3.245, 141.168], dtype=np.float64)
 
 
 def scores(features: np.ndarray, weights: np.ndarray = WEIGHTS) -> np.ndarray:

@@ -25,11 +25,12 @@ import numpy as np
 
 from stiqa.dates import find_dates, iso_span, mention_span, overlaps
 from stiqa.index import Index
-from stiqa.index.lexical import JapaneseTokenizer, is_code
+from stiqa.index.lexical import Group, JapaneseTokenizer, is_code
 from stiqa.index.search import Found, Request, Searcher, Shard, Shards
 from stiqa.model.embedder import Embedder
 from stiqa.normalize import char_grams, has_japanese, normalize_query
 from stiqa.qa import rank
+from stiqa.qa.glossary import Glossary
 from stiqa.qa.kinds import (
     defined_term,
     defines,
@@ -112,6 +113,7 @@ class Query:
     vector: np.ndarray
     words: list[str]  # content words
     lexical_words: list[str]  # the words BM25 looks for
+    groups: list[Group] = field(default_factory=list)  # and its English words' Japanese alternatives
     japanese: bool = True
     wants_date: bool = False
     wants_quantity: bool = False
@@ -158,8 +160,10 @@ class Retriever:
         tokenizer: JapaneseTokenizer,
         searcher: Searcher | None = None,
         words: WordStats | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.index = index
+        self.glossary = glossary or Glossary(tokenizer)
         self.words = words or WordStats(index, tokenizer)
         # Where the candidates come from: the index's own vectors and BM25 (one shard of all
         # rows), or shards elsewhere (stiqa.cluster); the rest of retrieval is the same.
@@ -220,7 +224,8 @@ class Retriever:
         spans = [] if when else [mention_span(m) for m in find_dates(text)]
         span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
         return {
-            "words": words, "lexical_words": lexical_words, "japanese": japanese, "wants_date": when,
+            "words": words, "lexical_words": lexical_words, "groups": self.glossary.groups(text),
+            "japanese": japanese, "wants_date": when,
             "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
             "names": designators(text), "until": wants_end(text), "since": wants_start(text),
             "term": defined_term(text), "period": wants_span(text), "clock": wants_time(text), "place": wants_place(text),
@@ -286,7 +291,9 @@ class Retriever:
         """What a search for the top ``k`` passages of ``q`` asks the searcher: enough
         candidates from each ranker for fusion, ranking and de-duplication to choose from."""
         rows = self.rows(docs)
-        return Request(q.vector, q.lexical_words, max(DEPTH, 4 * k), rows, self.named_rows(q, rows), lexical=mode != "dense")
+        return Request(
+            q.vector, q.lexical_words, max(DEPTH, 4 * k), rows, self.named_rows(q, rows), lexical=mode != "dense", groups=q.groups
+        )
 
     def search_many(
         self, asked: list[tuple[Query, int, str, frozenset[str] | None]], timings: list[dict[str, float]]
@@ -345,7 +352,7 @@ class Retriever:
         candidate's prior (read once: fusion and the ranker both use it)."""
         dense = self.dense(found)
         prior = {i: self.prior(q, i) for i in {i for i, _ in dense} | {i for i, _ in found.lexical}}
-        vote = found.known / max(1, len(q.words))
+        vote = min(1.0, found.known / max(1, len(q.words)))
         fused = fuse([self.with_prior(dense, prior), found.lexical], [1.0, vote])
         return np.array([i for i, _ in fused], dtype=np.int64), vote, prior
 
@@ -368,10 +375,11 @@ class Retriever:
             best = np.maximum.reduceat(cos, np.minimum(offsets, len(cos) - 1))
             out[:, 0] = np.where(counts > 0, best, 0.0)
         lexical_rank = {i: r for r, (i, _) in enumerate(lexical, start=1)}
-        wanted = set(q.words)
+        wanted = set(q.words) if q.japanese else set(q.lexical_words)  # English words are translated
+        bm25 = 1 if q.japanese else 5  # the question's own words, or mostly translations
         for n, i in enumerate(rows.tolist()):
-            out[n, 1] = vote / (RRF_K + lexical_rank[i]) if i in lexical_rank else 0.0
-            out[n, 2] = self.words.weighted_share(wanted, self.words.passages[i])
+            out[n, bm25] = vote / (RRF_K + lexical_rank[i]) if i in lexical_rank else 0.0
+            out[n, 2] = self.words.weighted_share(wanted, self.words.passages[i], q.groups)
             out[n, 3] = prior[i]
         out[:, 4] = self.holds_kind(q, rows)
         return out

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 
 from stiqa.index import Index
-from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.index.lexical import Group, JapaneseTokenizer
 
 
 class WordStats:
@@ -38,13 +39,21 @@ class WordStats:
             found = self._cache[text] = frozenset(self.tokenizer.words(text))
         return found
 
-    def weighted_share(self, wanted: set[str], found: frozenset[str]) -> float:
-        """IDF-weighted share of ``wanted`` words that are in ``found``: a rare word the
-        question and the text share counts for more than a common one."""
+    def weighted_share(self, wanted: set[str], found: frozenset[str], groups: Sequence[Group] = ()) -> float:
+        """IDF-weighted share of ``wanted`` words and translated ``groups`` that are in
+        ``found``: a rare word the question and the text share counts for more than a common
+        one. A group (:mod:`stiqa.qa.glossary`) is one word of the question: it is found
+        when any of its alternatives is, and weighs as its most common alternative (the
+        group occurs wherever any alternative does)."""
         # One order for both sums (a set's order varies with the process's hash seed): a text
         # with every wanted word gives exactly 1.0, and the same share in every process.
-        weights = [(w, self.idf.get(w, self.unseen_idf)) for w in sorted(wanted)]
+        weights = [(w in found, self.idf.get(w, self.unseen_idf)) for w in sorted(wanted)]
+        for group in groups:
+            known = [alt for alt in group if all(w in self.idf for w in alt)]
+            if known:
+                weight = min(sum(self.idf[w] for w in alt) / len(alt) for alt in known)
+                weights.append((any(found.issuperset(alt) for alt in known), weight))
         total = sum(x for _, x in weights)
         if not total:
             return 0.0
-        return sum(x for w, x in weights if w in found) / total
+        return sum(x for hit, x in weights if hit) / total

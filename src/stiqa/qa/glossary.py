@@ -1,0 +1,138 @@
+"""A question's English words in Japanese, for BM25 over Japanese documents.
+
+Over Japanese text, the English words of an English question find nothing, so BM25 had
+only its acronyms and numbers to go on, and the model alone ranked (it is weakest across
+languages). JMdict, the Japanese-English dictionary that the ``jamdict-data`` package ships
+as an SQLite database, gives each Japanese headword its English glosses; read backwards, it
+gives an English word or phrase its Japanese headwords ("subcommittee" -> 小委員会, 分科会).
+
+A word's headwords are one group of alternatives, and a passage scores the best of them
+(:meth:`stiqa.index.lexical.LexicalIndex.scores`): a word with forty translations counts
+once, as one word, and a passage need not hold every translation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+from pathlib import Path
+
+import jamdict_data
+
+from stiqa.index.lexical import STOP_WORDS, JapaneseTokenizer, Group, is_code
+
+log = logging.getLogger(__name__)
+
+MAX_PHRASE = 3  # the longest English phrase looked up whole ("state of emergency")
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
+# Each English gloss's Japanese headwords: the kanji spellings, or the kana ones of an
+# entry written in kana only (katakana loanwords: "profile" -> プロファイル). The unary
+# plus keeps SQLite on the gloss text index (it would scan every English gloss by language).
+_LOOKUP = """
+SELECT g.text, COALESCE(k.text, n.text) FROM SenseGloss g
+JOIN Sense s ON s.ID = g.sid
+LEFT JOIN Kanji k ON k.idseq = s.idseq
+LEFT JOIN Kana n ON n.idseq = s.idseq AND k.ID IS NULL
+WHERE g.text IN ({}) AND +g.lang = 'eng'
+"""
+
+
+def forms(word: str) -> list[str]:
+    """``word`` and the stems it may be inflected from, most likely first (appoints -> appoint)."""
+    out = [word]
+    if word.endswith("ies"):
+        out.append(word[:-3] + "y")
+    if word.endswith("es"):
+        out.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss"):
+        out.append(word[:-1])
+    for suffix, silent_e in (("ed", word[:-1]), ("ing", word[:-3] + "e")):
+        if word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            out += [silent_e, stem]
+            if len(stem) > 2 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # tapping -> tap, stopped -> stop
+    return list(dict.fromkeys(f for f in out if len(f) > 1))
+
+
+def spellings(phrase: str) -> list[str]:
+    """How JMdict may write ``phrase`` (lower case) as a gloss: "appoint" is glossed
+    "to appoint", "Japan" capitalised, "council" as "council" or "the council"."""
+    return [phrase, phrase.capitalize(), phrase.title(), f"to {phrase}", f"a {phrase}", f"an {phrase}", f"the {phrase}"]
+
+
+class Glossary:
+    """English words and phrases to groups of Japanese BM25 words, from JMdict."""
+
+    def __init__(self, tokenizer: JapaneseTokenizer, path: str = jamdict_data.JAMDICT_DB_PATH) -> None:
+        self.tokenizer = tokenizer
+        self.path = path
+        # Without the database (a broken install), English questions are searched as before:
+        # by the model and their codes alone.
+        self.available = Path(path).is_file()
+        if not self.available:
+            log.warning("JMdict database not found at %s: English questions are not translated "
+                        "(reinstall it: pip install --force-reinstall jamdict-data)", path)
+        self._local = threading.local()  # one read-only connection per thread
+        self._words: dict[str, tuple[str, ...]] = {}  # a headword's BM25 words, read once
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
+        return db
+
+    def headwords(self, phrases: list[str]) -> dict[str, set[str]]:
+        """Each of ``phrases`` (lower case) with the Japanese headwords that gloss it, in one query."""
+        spelled = {s: p for p in phrases for s in spellings(p)}
+        if not spelled:
+            return {}
+        found: dict[str, set[str]] = {}
+        for gloss, head in self._db().execute(_LOOKUP.format(",".join("?" * len(spelled))), list(spelled)):
+            if head:
+                found.setdefault(spelled[gloss], set()).add(head)
+        return found
+
+    def _bm25_words(self, head: str) -> tuple[str, ...]:
+        if head not in self._words:
+            self._words[head] = tuple(self.tokenizer.words(head))
+        return self._words[head]
+
+    def groups(self, text: str) -> list[Group]:
+        """The English words and phrases of ``text`` that JMdict knows, each as its group of
+        Japanese alternatives (each alternative the BM25 words of one headword). Phrases are
+        taken whole where JMdict has them ("bar association" -> 弁護士会), longest first;
+        stop words, one-letter words and codes (AI, 2024: the same in Japanese text) are not
+        translated."""
+        words = _WORD.findall(text) if self.available else []
+        tokens = [w.lower() for w in words]
+        wanted: list[str] = []
+        for i in range(len(tokens)):
+            for n in range(1, MAX_PHRASE + 1):
+                phrase = tokens[i:i + n]
+                if len(phrase) == n and phrase[0] not in STOP_WORDS and phrase[-1] not in STOP_WORDS:
+                    wanted += [" ".join(phrase)] if n > 1 else forms(phrase[0])
+        known = self.headwords(wanted)
+        out: list[Group] = []
+        i = 0
+        while i < len(tokens):
+            n, heads = self._longest(tokens, i, known)
+            if heads and not is_code(words[i]):
+                group = tuple(sorted({w for w in map(self._bm25_words, heads) if w}))
+                if group:
+                    out.append(group)
+            i += n
+        return out
+
+    @staticmethod
+    def _longest(tokens: list[str], i: int, known: dict[str, set[str]]) -> tuple[int, set[str]]:
+        """The longest phrase at ``tokens[i]`` that JMdict glosses: (its length, its headwords)."""
+        for n in range(MAX_PHRASE, 1, -1):
+            heads = known.get(" ".join(tokens[i:i + n])) if i + n <= len(tokens) else None
+            if heads:
+                return n, heads
+        if len(tokens[i]) < 2 or tokens[i] in STOP_WORDS:
+            return 1, set()
+        return 1, next((known[f] for f in forms(tokens[i]) if f in known), set())

@@ -1,0 +1,57 @@
+"""English questions' words in Japanese, from the JMdict database jamdict-data ships."""
+
+import pytest
+
+from stiqa.index.lexical import JapaneseTokenizer
+from stiqa.qa.glossary import Glossary, forms, spellings
+
+
+@pytest.fixture(scope="module")
+def glossary():
+    return Glossary(JapaneseTokenizer())
+
+
+def alternatives(group) -> set[str]:
+    return {"".join(alt) for alt in group}
+
+
+def test_a_word_becomes_one_group_of_its_japanese_headwords(glossary):
+    (group,) = glossary.groups("subcommittee")
+    assert {"小委員会", "分科会"} <= alternatives(group)
+    # each alternative is the BM25 words of its headword: 小委員会 -> 小, 委員, 会
+    assert ("小", "委員", "会") in group
+
+
+def test_inflected_words_find_their_stem(glossary):
+    assert forms("appoints")[:2] == ["appoints", "appoint"]
+    assert "study" in forms("studies") and "decide" in forms("decided") and "tap" in forms("tapping")
+    (group,) = glossary.groups("appoints")
+    assert {"命じる", "任じる"} <= alternatives(group)
+    assert "to appoint" in spellings("appoint") and "Japan" in spellings("japan")
+
+
+def test_phrases_are_taken_whole_where_the_dictionary_has_them(glossary):
+    groups = glossary.groups("Which bar association submitted comments?")
+    found = [alternatives(g) for g in groups]
+    assert any("弁護士会" in g for g in found)
+    # "bar" was not translated on its own (バー): the phrase took it
+    assert not any("バー" in g for g in found)
+    assert [alternatives(g) for g in glossary.groups("a state of emergency")] == [{"緊急事態", "非常事態"}]
+
+
+def test_stop_words_codes_and_japanese_are_left_alone(glossary):
+    assert glossary.groups("What is the of and") == []
+    assert glossary.groups("AI EU 2024 SMS") == []  # the same in Japanese text: BM25 finds them as they are
+    assert glossary.groups("即時オープンアクセスはいつから？") == []
+    assert glossary.groups("zzqxv tsunamiology") == []
+
+
+def test_katakana_loanwords_come_from_kana_only_entries(glossary):
+    (group,) = glossary.groups("profile")
+    assert "プロファイル" in alternatives(group)
+
+
+def test_without_the_database_nothing_is_translated(tmp_path, caplog):
+    missing = Glossary(JapaneseTokenizer(), str(tmp_path / "jamdict.db"))
+    assert missing.groups("Which subcommittee?") == []
+    assert "jamdict-data" in caplog.text
