@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from stiqa.index import Index
 from stiqa.index.lexical import Group, JapaneseTokenizer
 
+MAX_GROUPS = 4096  # translated groups kept read (a question has a dozen; the cache is cleared when full)
+
 
 class WordStats:
     """Content words (:class:`JapaneseTokenizer`) of every passage as it was indexed (title,
@@ -19,6 +21,7 @@ class WordStats:
     def __init__(self, index: Index, tokenizer: JapaneseTokenizer) -> None:
         self.tokenizer = tokenizer
         self._cache: dict[str, frozenset[str]] = {}
+        self._groups: dict[Group, tuple[frozenset[str], list[tuple[str, ...]], float]] = {}
         self.passages = [self.words_of(index.embedding_text(p)) for p in index.passages]  # by row
         for p in index.passages:  # answer choice reads these on every question
             self.words_of(p.citation.section)
@@ -48,12 +51,23 @@ class WordStats:
         # One order for both sums (a set's order varies with the process's hash seed): a text
         # with every wanted word gives exactly 1.0, and the same share in every process.
         weights = [(w in found, self.idf.get(w, self.unseen_idf)) for w in sorted(wanted)]
-        for group in groups:
-            known = [alt for alt in group if all(w in self.idf for w in alt)]
-            if known:
-                weight = min(sum(self.idf[w] for w in alt) / len(alt) for alt in known)
-                weights.append((any(found.issuperset(alt) for alt in known), weight))
+        for words, phrases, weight in map(self._group, groups):
+            weights.append((not found.isdisjoint(words) or any(found.issuperset(p) for p in phrases), weight))
         total = sum(x for _, x in weights)
         if not total:
             return 0.0
         return sum(x for hit, x in weights if hit) / total
+
+    def _group(self, group: Group) -> tuple[frozenset[str], list[tuple[str, ...]], float]:
+        """A group's alternatives that occur in the corpus, as one-word ones (a set, tested in
+        one call) and longer ones, with the group's weight: read once per question, since
+        ranking tests the group against every candidate."""
+        found = self._groups.get(group)
+        if found is None:
+            known = [alt for alt in group if alt and all(w in self.idf for w in alt)]
+            weight = min((sum(self.idf[w] for w in alt) / len(alt) for alt in known), default=0.0)
+            found = (frozenset(alt[0] for alt in known if len(alt) == 1), [alt for alt in known if len(alt) > 1], weight)
+            if len(self._groups) >= MAX_GROUPS:
+                self._groups.clear()
+            self._groups[group] = found
+        return found
