@@ -71,6 +71,18 @@ def test_the_date_of_the_event_asked_about(assistant):
     assert assistant.extractor.date_in(bracketed, set(assistant.tokenizer.words("記念式典"))) == ("2023-12-01", None)
 
 
+def test_an_english_question_dates_the_event_it_asks_about_through_its_translations(assistant):
+    r = assistant.retriever
+    text = ("次回の第9回の部会は、令和5年4月12日水曜日を予定しております。"
+            "また、令和5年5月31日に中間試案の取りまとめに向けた第10回を開催いたします。")
+    q = r.query("When will the interim proposal be compiled?", "hybrid", {})
+    assert q.groups and not (set(q.words) & set(assistant.tokenizer.words(text)))
+    assert assistant.extractor.date_in(text, set(q.words)) == ("2023-04-12", None)  # the words alone: the first
+    assert assistant.extractor.date_in(text, set(q.words), groups=q.groups) == ("2023-05-31", None)
+    # a numbered name the question gives counts as one of its words
+    assert assistant.extractor.date_in(text, set(), names=frozenset({"第10回"})) == ("2023-05-31", None)
+
+
 def test_a_law_number_is_not_the_date_of_a_decision(assistant):
     words = set(assistant.tokenizer.words("情報通信機器を使って法制審議会に出席できるとする決定"))
     text = ("令和2年10月29日法制審議会決定 情報通信機器を利用した法制審議会への出席について"

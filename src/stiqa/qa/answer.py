@@ -33,10 +33,12 @@ so it has its own threshold.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stiqa.dates import find_dates
 from stiqa.index import Index
+from stiqa.index.lexical import Group
 from stiqa.qa.kinds import is_start
 from stiqa.qa.retrieve import Query, Retrieved, designators
 from stiqa.qa.words import WordStats
@@ -168,12 +170,13 @@ class AnswerExtractor:
         )
         document = self.index.document(passage.citation.doc)
         reference = document.date if document else None
-        dated = self.date_in(text, wanted, reference, q.until, q.since) if q.wants_date else None
+        dated = self.date_in(text, wanted, reference, q.until, q.since, q.groups, q.names) if q.wants_date else None
         date, end = dated or (None, None)
         return Answer(text=text, passage_id=passage.id, date=date, end_date=end), evidence
 
     def date_in(
-        self, text: str, wanted: set[str], reference: str | None = None, until: bool = False, since: bool = False
+        self, text: str, wanted: set[str], reference: str | None = None, until: bool = False, since: bool = False,
+        groups: Sequence[Group] = (), names: frozenset[str] = frozenset(),
     ) -> tuple[str, str | None] | None:
         """The date of ``text`` that the question asks about, normalised ("2024-02", "FY2025"),
         and the end of its range if it is one ("FY2014", "FY2018" for 2014〜2018年度). The
@@ -186,7 +189,9 @@ class AnswerExtractor:
         event holds most of the question's words. A date in brackets dates what comes before
         it ("…記念式典(2023年12月1日)"); any other date, what comes after it ("令和3年1月19日の
         …WGにおいて取り上げられ"). Its event's words count fully, the words on its other side
-        half, and neither reaches past a neighbouring date or a line break.
+        half, and neither reaches past a neighbouring date or a line break. An English
+        question's words count through their translations (``groups``), and a numbered name
+        the question gives (``names``: 第10回) counts as one more word.
         """
         found = find_dates(text, reference=reference)  # 本年, 来月: from the document's own date
         mentions = [m for m in found if not LAW_NUMBER.match(text, m.end)] or found
@@ -202,13 +207,19 @@ class AnswerExtractor:
             line_end = text.find("\n", m.end)
             hi = min(nxt, line_end if line_end >= 0 else len(text))
             # Not words_of: these pieces are new on every question and must not be cached.
-            before = len(wanted & set(self.tokenizer.words(text[lo:m.start])))
-            after = len(wanted & set(self.tokenizer.words(text[m.end:hi])))
+            before = self._mentions(text[lo:m.start], wanted, groups, names)
+            after = self._mentions(text[m.end:hi], wanted, groups, names)
             bracketed = text[:m.start].rstrip().endswith(("(", "「"))
             return before + 0.5 * after if bracketed else after + 0.5 * before
 
         m = mentions[max(range(len(mentions)), key=lambda i: (relevance(i), -i))]
         return (m.range_end if until and m.range_end else m.date), m.range_end
+
+    def _mentions(self, piece: str, wanted: set[str], groups: Sequence[Group], names: frozenset[str]) -> int:
+        """How many of the question's words, translated words and numbered names ``piece`` gives."""
+        words = set(self.tokenizer.words(piece))
+        found = sum(any(words.issuperset(alt) for alt in group) for group in groups)
+        return len(wanted & words) + found + len(names & designators(piece))
 
     def gives_names(self, q: Query, passage: Passage) -> bool:
         """``passage``, with its title and section, gives a numbered name the question gives
