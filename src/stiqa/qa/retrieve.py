@@ -376,7 +376,7 @@ class Retriever:
             out[:, 0] = np.where(counts > 0, best, 0.0)
         lexical_rank = {i: r for r, (i, _) in enumerate(lexical, start=1)}
         wanted = set(q.words) if q.japanese else set(q.lexical_words)  # English words are translated
-        bm25 = 1 if q.japanese else 5  # the question's own words, or mostly translations
+        bm25 = rank.FEATURES.index("lexical" if q.japanese else "translated")  # its own words, or mostly translations
         for n, i in enumerate(rows.tolist()):
             out[n, bm25] = vote / (RRF_K + lexical_rank[i]) if i in lexical_rank else 0.0
             out[n, 2] = self.words.weighted_share(wanted, self.words.passages[i], q.groups)
