@@ -6,6 +6,8 @@
         python bench/calibrate.py measure --set bench/questions/corpus-dev.jsonl --out /tmp/dev.json
     # 2. fit: the thresholds that separate answerable from unanswerable over all of them
     python bench/calibrate.py fit /tmp/deck.json /tmp/dev.json
+    # the same for another weight of the evidence score's anchor term (stiqa.qa.answer.ANCHOR_WEIGHT)
+    python bench/calibrate.py fit /tmp/deck.json /tmp/dev.json --anchor-weight 0.05
 
 Each question gets the answer evidence (stiqa.qa.answer.Evidence). For questions with Japanese
 words and without, ``fit`` picks the threshold that keeps false abstention at most
@@ -21,6 +23,7 @@ import json
 from pathlib import Path
 
 from stiqa.config import Settings
+from stiqa.qa.answer import ANCHOR_WEIGHT
 from stiqa.service.assistant import Assistant
 
 
@@ -32,13 +35,15 @@ def measure(sets: list[Path], out: Path) -> None:
         ev = assistant.ask(r["question"], 10).evidence
         found.append({"id": r["id"], "answerable": bool(r["answers"]), "japanese": ev.japanese,
                       "fits": ev.fits, "score": ev.score, "top": ev.top, "background": ev.background,
-                      "distinctiveness": ev.distinctiveness, "coverage": ev.coverage})
+                      "distinctiveness": ev.distinctiveness, "coverage": ev.coverage, "anchored": ev.anchored})
     out.write_text(json.dumps(found, ensure_ascii=False, indent=0), encoding="utf-8")
     print(f"{len(found)} questions -> {out}")
 
 
-def fit(files: list[Path], max_false_abstain: float) -> None:
+def fit(files: list[Path], max_false_abstain: float, anchor_weight: float) -> None:
     found = [q for f in files for q in json.loads(f.read_text(encoding="utf-8"))]
+    for q in found:  # the score as it would be with ``anchor_weight`` in place of the one measured with
+        q["score"] += (ANCHOR_WEIGHT - anchor_weight) * (1 - q["anchored"])
     for japanese, name in ((True, "with Japanese words"), (False, "without Japanese words")):
         group = [q for q in found if q["japanese"] == japanese]
         # An answerable question whose excerpt does not fit (it lacks the kind asked for, or is
@@ -80,11 +85,13 @@ def main() -> int:
     f = sub.add_parser("fit", help="thresholds and margins over measured sets")
     f.add_argument("files", nargs="+", type=Path)
     f.add_argument("--max-false-abstain", type=float, default=0.05)
+    f.add_argument("--anchor-weight", type=float, default=ANCHOR_WEIGHT,
+                   help=f"the evidence score's ANCHOR_WEIGHT to fit the thresholds for (now {ANCHOR_WEIGHT})")
     args = ap.parse_args()
     if args.command == "measure":
         measure(args.set, args.out)
     else:
-        fit(args.files, args.max_false_abstain)
+        fit(args.files, args.max_false_abstain, args.anchor_weight)
     return 0
 
 

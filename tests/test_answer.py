@@ -71,6 +71,20 @@ def test_the_date_of_the_event_asked_about(assistant):
     assert assistant.extractor.date_in(bracketed, set(assistant.tokenizer.words("記念式典"))) == ("2023-12-01", None)
 
 
+def test_a_date_after_its_subject_dates_that_subject(assistant):
+    """A name then its date, as schedules and minutes write them: the date dates what comes before."""
+    date_in = assistant.extractor.date_in
+    table = ("法制審議会民法(成年後見等関係)部会第31回会議 令和7年12月23日 成年後見制度の見直しに関する諮問について"
+             "法制審議会会社法制(株式・株主総会等関係)部会第9回会議 令和7年12月24日 会社法制の見直しに関する諮問について")
+    words = set(assistant.tokenizer.words("会社法制(株式・株主総会等関係)部会の第9回会議の開催予定日"))
+    assert date_in(table, words, names=frozenset({"第9回"})) == ("2025-12-24", None)
+    minutes = "次回の第15回部会は、令和6年6月19日水曜日、午後1時30分から、法務省20階の第1会議室で開催します。"
+    assert date_in(minutes, set(assistant.tokenizer.words("第15回部会の開催日"))) == ("2024-06-19", None)
+    # a particle ties a date to what follows it, whatever precedes it
+    tied = "部会は 令和5年4月12日に第9回を、令和5年5月31日に第10回を開催します。"
+    assert date_in(tied, set(), names=frozenset({"第10回"})) == ("2023-05-31", None)
+
+
 def test_an_english_question_dates_the_event_it_asks_about_through_its_translations(assistant):
     r = assistant.retriever
     text = ("次回の第9回の部会は、令和5年4月12日水曜日を予定しております。"
@@ -92,7 +106,7 @@ def test_a_law_number_is_not_the_date_of_a_decision(assistant):
 
 def test_abstention_weighs_evidence_by_the_question_s_language_and_needs_the_kind():
     """The decision alone, on made-up evidence: no model, no index."""
-    from stiqa.qa.answer import COVERAGE_WEIGHT, Evidence
+    from stiqa.qa.answer import ANCHOR_WEIGHT, COVERAGE_WEIGHT, Evidence
 
     ja = Evidence(distinctiveness=0.0, coverage=0.4, kind_found=True, japanese=True, top=0.86, background=0.80)
     assert ja.score == pytest.approx(0.06 + COVERAGE_WEIGHT * 0.4)
@@ -105,6 +119,22 @@ def test_abstention_weighs_evidence_by_the_question_s_language_and_needs_the_kin
     assert not wrong_kind.supports_answer(0.0, 0.0)  # a "when" question whose excerpt has no date
     other_meeting = Evidence(0.0, 1.0, kind_found=True, japanese=True, top=0.99, background=0.0, named_found=False)
     assert not other_meeting.fits and not other_meeting.supports_answer(0.0, 0.0)  # 第30回, answered from the 9th
+    # a date or figure whose own clause holds none of the question's words weighs ANCHOR_WEIGHT less
+    loose = Evidence(0.0, 0.4, kind_found=True, japanese=True, top=0.86, background=0.80, anchored=0.0)
+    assert ja.score - loose.score == pytest.approx(ANCHOR_WEIGHT)
+
+
+def test_the_value_answering_the_question_has_the_question_s_words_beside_it(assistant):
+    r = assistant.retriever
+    q = r.query("区分所有法制の中間試案に寄せられた意見のうち、賛成意見は何件でしたか？", "hybrid", {})
+    anchored = assistant.extractor.anchored
+    wanted = set(q.lexical_words)
+    beside = "中間試案に寄せられた意見のうち、賛成意見は120件であった。"
+    elsewhere = "中間試案について、部会では合計10件の資料を検討した。寄せられた意見の賛成や反対を整理した。"
+    assert anchored(q, beside, wanted) > anchored(q, elsewhere, wanted)
+    assert anchored(q, "寄せられた意見の賛成や反対を整理した。", wanted) == 0.0  # no figure at all
+    plain = r.query("東北大学は何の認定候補に選ばれましたか？", "hybrid", {})
+    assert anchored(plain, "東北大学を認定候補に選定。", set(plain.lexical_words)) == 1.0  # asks for no value
 
 
 _RULES = (

@@ -3,7 +3,7 @@
 import pytest
 
 from stiqa.index.lexical import JapaneseTokenizer
-from stiqa.qa.glossary import Glossary, forms, spellings
+from stiqa.qa.glossary import Glossary, acts, forms, spellings
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,17 @@ def test_inflected_words_find_their_stem(glossary):
     (group,) = glossary.groups("appoints")
     assert {"命じる", "任じる"} <= alternatives(group)
     assert "to appoint" in spellings("appoint") and "Japan" in spellings("japan")
+
+
+def test_a_verb_finds_the_verbal_nouns_of_its_act(glossary):
+    assert {"appointment", "approval", "designation", "decision", "submission"} & set(
+        acts("appoint") + acts("approve") + acts("designate") + acts("decide") + acts("submit")
+    ) == {"appointment", "approval", "designation", "decision", "submission"}
+    (appoints,) = glossary.groups("appoints")
+    # 任命 is glossed "appointment" and takes する; アポイント ("appointment", a meeting) does not
+    assert "任命" in alternatives(appoints) and "アポイント" not in alternatives(appoints)
+    (approve,) = glossary.groups("approve")
+    assert {"承認", "可決"} <= alternatives(approve)
 
 
 def test_phrases_are_taken_whole_where_the_dictionary_has_them(glossary):

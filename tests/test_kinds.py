@@ -1,4 +1,4 @@
-from stiqa.qa.kinds import has_date, has_quantity, wanted_unit, wants_date, wants_quantity
+from stiqa.qa.kinds import has_date, has_quantity, value_spans, wanted_unit, wants_date, wants_quantity
 
 
 def test_when_questions():
@@ -107,3 +107,12 @@ def test_a_count_named_by_its_noun_is_a_quantity_in_its_unit():
     assert wants_quantity("ウイルス被害の届出の件数は？") and wanted_unit("ウイルス被害の届出の件数は？") == "件"
     assert wanted_unit("説明会の参加者の人数は？") == "人"
     assert not wants_quantity("件数の集計方法を教えてください")
+
+
+def test_where_a_text_gives_the_value_asked_for():
+    text = "本年8月7日をもちまして退任。補助率1/2、委員二十人以内で組織する。"
+    dates = [text[a:b] for a, b in value_spans(text, True, False)]
+    assert dates == ["8月"]  # a date the document's own year completes; 1/2 is a fraction, not a date
+    figures = [text[a:b] for a, b in value_spans(text, False, True)]
+    assert figures == ["二十人"]
+    assert value_spans(text, False, False) == []

@@ -24,7 +24,8 @@ the unit asked for "何人" or "いくら"), come from a passage that gives the 
 or paper the question names by number (「第30回会議」; its title and section count), and an
 evidence score (how much closer the best passage comes to the question than ordinary policy
 text that stiqa ships, plus a little for how many of the question's words the top passages
-hold) must reach a threshold calibrated on answerable and unanswerable questions over the
+hold, less a little when the clause of the excerpt's date or figure holds few of them) must
+reach a threshold calibrated on answerable and unanswerable questions over the
 deck and the development corpus together (``bench/calibrate.py`` measures the thresholds
 and their margins). A question with no Japanese words cannot match the text word for word,
 so it has its own threshold.
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from stiqa.dates import find_dates
 from stiqa.index import Index
 from stiqa.index.lexical import Group
-from stiqa.qa.kinds import is_start
+from stiqa.qa.kinds import is_start, value_spans
 from stiqa.qa.retrieve import Query, Retrieved, designators
 from stiqa.qa.words import WordStats
 from stiqa.records import Answer, Hit, Passage
@@ -50,9 +51,15 @@ FOCUS_WEIGHT = 0.4
 KIND_WEIGHT = 0.03
 RANK_WEIGHT = 0.02
 COVERAGE_WEIGHT = 0.05  # weight of word coverage in the evidence score
+ANCHOR_WEIGHT = 0.025  # weight in the evidence score of the question's words missing beside the answer's value
 HEADING_CHARS = 20
 CLAUSE_START = re.compile(r"[、。,，(（「]")  # where a window of a long excerpt may begin (just after)
 LAW_NUMBER = re.compile(r"\s*(?:法律|政令|省令|府令|内閣府令|規則|条例|告示|訓令)\s*第")  # (令和3年法律第35号)
+# A date that names no event after it, at the end of its subject: 「次回の第15回部会は、令和6年6月19日」,
+# or a table row read as text, 「…部会第9回会議 令和7年12月24日 …」 (a name, then its date).
+SUBJECT_BEFORE = re.compile(r"(?:[はが][、,]?|[:：]|[^\s。、,(（「]\s+)$")
+# A particle that ties a date to what follows it: 「5月31日に第10回を開催」, 「令和3年1月19日の…WG」.
+EVENT_AFTER = re.compile(r"\s*(?:に|の|から|まで|より|以降|以後|付|を|頃|ごろ|、|,)")
 
 
 @dataclass
@@ -66,6 +73,7 @@ class Evidence:
     top: float = 0.0  # the best passage's cosine similarity to the question
     background: float = 0.0  # the question's mean cosine to text that only sounds like the documents
     named_found: bool = True  # the answer's passage, title or section gives a numbered name the question gives
+    anchored: float = 1.0  # share of the question's words in the clause of the excerpt's date or figure
 
     @property
     def fits(self) -> bool:
@@ -80,8 +88,14 @@ class Evidence:
         words it holds. Nothing here depends on how many passages the corpus has (a rank-based
         reference such as the 50th best cosine sits near the top of a large corpus) or on one
         document; the reference also takes out how high a question's cosines run in general
-        (English questions over Japanese text score lower on everything)."""
-        return self.top - self.background + COVERAGE_WEIGHT * self.coverage
+        (English questions over Japanese text score lower on everything).
+
+        A date or figure answers the question only if it is the one the question is about: a
+        question the documents do not answer ("賛成意見は何件", "施行日はいつ") still finds a
+        passage on its subject with some date or count in it, but that value's own clause holds
+        few of the question's words ("合計10回の会議を開催"). The words missing there
+        (:attr:`anchored`) take a little off."""
+        return self.top - self.background + COVERAGE_WEIGHT * self.coverage - ANCHOR_WEIGHT * (1 - self.anchored)
 
     def supports_answer(self, min_score: float, min_score_other: float) -> bool:
         threshold = min_score if self.japanese else min_score_other
@@ -98,6 +112,13 @@ class _Candidate:
     defines: bool  # defines the word whose meaning the question asks (「接触」とは)
     starts: bool  # gives a date something starts from, asked "from when"
     score: float
+
+
+def clause(text: str, start: int, end: int) -> str:
+    """The sentence or line of ``text`` around ``text[start:end]``."""
+    lo = max(text.rfind("\n", 0, start), text.rfind("。", 0, start)) + 1
+    ends = [i for i in (text.find("\n", end), text.find("。", end)) if i >= 0]
+    return text[lo:min(ends, default=len(text))]
 
 
 def is_heading(text: str) -> bool:
@@ -166,7 +187,8 @@ class AnswerExtractor:
             for h in hits[: self.top_passages]
         )
         evidence = Evidence(
-            retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background, best.named
+            retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background, best.named,
+            self.anchored(q, text, matched),
         )
         document = self.index.document(passage.citation.doc)
         reference = document.date if document else None
@@ -209,11 +231,27 @@ class AnswerExtractor:
             # Not words_of: these pieces are new on every question and must not be cached.
             before = self._mentions(text[lo:m.start], wanted, groups, names)
             after = self._mentions(text[m.end:hi], wanted, groups, names)
-            bracketed = text[:m.start].rstrip().endswith(("(", "「"))
-            return before + 0.5 * after if bracketed else after + 0.5 * before
+            head = text[lo:m.start]
+            backward = head.rstrip().endswith(("(", "「")) or (
+                SUBJECT_BEFORE.search(head) is not None and not EVENT_AFTER.match(text, m.end)
+            )
+            return before + 0.5 * after if backward else after + 0.5 * before
 
         m = mentions[max(range(len(mentions)), key=lambda i: (relevance(i), -i))]
         return (m.range_end if until and m.range_end else m.date), m.range_end
+
+    def anchored(self, q: Query, text: str, wanted: set[str]) -> float:
+        """The IDF-weighted share of ``wanted`` words (and ``q``'s translated groups) in the
+        clause of ``text`` that holds its date or figure, the best of them: 1.0 when ``q`` asks
+        for neither, 0.0 when ``text`` has none."""
+        if not (q.wants_date or q.wants_quantity):
+            return 1.0
+        shares = [
+            # Not words_of: clauses of excerpts are new text on every question and must not be cached.
+            self.words.weighted_share(wanted, frozenset(self.tokenizer.words(clause(text, start, end))), q.groups)
+            for start, end in value_spans(text, q.wants_date, q.wants_quantity)
+        ]
+        return max(shares, default=0.0)
 
     def _mentions(self, piece: str, wanted: set[str], groups: Sequence[Group], names: frozenset[str]) -> int:
         """How many of the question's words, translated words and numbered names ``piece`` gives."""

@@ -9,6 +9,11 @@ gives an English word or phrase its Japanese headwords ("subcommittee" -> 小委
 A word's headwords are one group of alternatives, and a passage scores the best of them
 (:meth:`stiqa.index.lexical.LexicalIndex.scores`): a word with forty translations counts
 once, as one word, and a passage need not hold every translation.
+
+Policy text says what is done with verbal nouns (任命する, 承認, 公表): "appoints" is
+任命, but JMdict glosses 任命 "appointment", and "to appoint" only 任じる, 命じる. So an
+English word also finds the verbal nouns (those that take する) glossed by the nouns English
+makes of it: appoint -> appointment, approve -> approval, designate -> designation.
 """
 
 from __future__ import annotations
@@ -31,12 +36,17 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 # entry written in kana only (katakana loanwords: "profile" -> プロファイル). The unary
 # plus keeps SQLite on the gloss text index (it would scan every English gloss by language).
 _LOOKUP = """
-SELECT g.text, COALESCE(k.text, n.text) FROM SenseGloss g
+SELECT g.text, COALESCE(k.text, n.text),
+       EXISTS (SELECT 1 FROM pos p WHERE p.sid = s.ID AND p.text = 'noun or participle which takes the aux. verb suru')
+FROM SenseGloss g
 JOIN Sense s ON s.ID = g.sid
 LEFT JOIN Kanji k ON k.idseq = s.idseq
 LEFT JOIN Kana n ON n.idseq = s.idseq AND k.ID IS NULL
 WHERE g.text IN ({}) AND +g.lang = 'eng'
 """
+# How English makes the noun of an act from its verb: (the verb's ending, the noun's).
+_ACTS = (("", "ment"), ("", "ion"), ("", "ation"), ("e", "ion"), ("e", "ation"), ("e", "al"), ("ate", "ation"),
+         ("ide", "ision"), ("it", "ission"), ("ify", "ification"), ("ish", "ication"), ("ize", "ization"))
 
 
 def forms(word: str) -> list[str]:
@@ -55,6 +65,12 @@ def forms(word: str) -> list[str]:
             if len(stem) > 2 and stem[-1] == stem[-2]:
                 out.append(stem[:-1])  # tapping -> tap, stopped -> stop
     return list(dict.fromkeys(f for f in out if len(f) > 1))
+
+
+def acts(word: str) -> list[str]:
+    """The nouns English may make of ``word`` as a verb, by its regular endings (appoint ->
+    appointment, approve -> approval, decide -> decision); most are not words, and find nothing."""
+    return [word[: len(word) - len(end)] + noun for end, noun in _ACTS if word.endswith(end) and len(word) > len(end) + 2]
 
 
 def spellings(phrase: str) -> list[str]:
@@ -84,16 +100,21 @@ class Glossary:
             db = self._local.db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
         return db
 
-    def headwords(self, phrases: list[str]) -> dict[str, set[str]]:
-        """Each of ``phrases`` (lower case) with the Japanese headwords that gloss it, in one query."""
+    def headwords(self, phrases: list[str], nouns: list[str] = ()) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """Each of ``phrases`` (lower case) with the Japanese headwords that gloss it, and each of
+        ``nouns`` with the verbal nouns (those that take する) that it glosses, in one query."""
         spelled = {s: p for p in phrases for s in spellings(p)}
-        if not spelled:
-            return {}
+        looked = list(dict.fromkeys([*spelled, *nouns]))
         found: dict[str, set[str]] = {}
-        for gloss, head in self._db().execute(_LOOKUP.format(",".join("?" * len(spelled))), list(spelled)):
-            if head:
+        verbal: dict[str, set[str]] = {}
+        if not looked:
+            return found, verbal
+        for gloss, head, suru in self._db().execute(_LOOKUP.format(",".join("?" * len(looked))), looked):
+            if head and gloss in spelled:
                 found.setdefault(spelled[gloss], set()).add(head)
-        return found
+            if head and suru:
+                verbal.setdefault(gloss, set()).add(head)
+        return found, {n: verbal[n] for n in nouns if n in verbal}
 
     def _bm25_words(self, head: str) -> tuple[str, ...]:
         if head not in self._words:
@@ -109,16 +130,21 @@ class Glossary:
         words = _WORD.findall(text) if self.available else []
         tokens = [w.lower() for w in words]
         wanted: list[str] = []
+        nouns: list[str] = []
         for i in range(len(tokens)):
             for n in range(1, MAX_PHRASE + 1):
                 phrase = tokens[i:i + n]
                 if len(phrase) == n and phrase[0] not in STOP_WORDS and phrase[-1] not in STOP_WORDS:
                     wanted += [" ".join(phrase)] if n > 1 else forms(phrase[0])
-        known = self.headwords(wanted)
+            if tokens[i] not in STOP_WORDS:
+                nouns += [a for f in forms(tokens[i]) for a in acts(f)]
+        known, verbal = self.headwords(wanted, nouns)
         out: list[Group] = []
         i = 0
         while i < len(tokens):
             n, heads = self._longest(tokens, i, known)
+            if n == 1 and tokens[i] not in STOP_WORDS:
+                heads = heads | {h for f in forms(tokens[i]) for a in acts(f) for h in verbal.get(a, ())}
             if heads and not is_code(words[i]):
                 group = tuple(sorted({w for w in map(self._bm25_words, heads) if w}))
                 if group:

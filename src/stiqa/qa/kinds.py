@@ -136,10 +136,15 @@ def wants_quantity(question: str) -> bool:
     return bool(HOW_MANY.search(question))
 
 
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` gives a date as a passage may give one, its year left to the document
+    (「10月12日」, 「本年8月7日」); a fraction (「補助率1/2」) is not one, by the rule
+    :func:`stiqa.dates.find_dates` reads it with."""
+    return [m.span() for m in DATE.finditer(text) if "/" not in m.group() or not is_fraction(text, m.start(), m.end())]
+
+
 def has_date(text: str) -> bool:
-    """A date as a passage may give one, its year left to the document (「10月12日」); a
-    fraction (「補助率1/2」) is not one, by the rule :func:`stiqa.dates.find_dates` reads it with."""
-    return any("/" not in m.group() or not is_fraction(text, m.start(), m.end()) for m in DATE.finditer(text))
+    return bool(date_spans(text))
 
 
 def wanted_unit(question: str) -> str | None:
@@ -158,6 +163,14 @@ def has_quantity(text: str, unit: str | None = None) -> bool:
         return bool(QUANTITY.search(text))
     counted = COUNTED_AS.get(unit, re.escape(unit))
     return bool(re.search(NUMBER + r"\s*(?:万|億|兆|千|百)?\s*" + counted, text))
+
+
+def value_spans(text: str, dates: bool, quantities: bool) -> list[tuple[int, int]]:
+    """Where ``text`` gives a date (if ``dates``) or a figure (if ``quantities``)."""
+    spans = date_spans(text) if dates else []
+    if quantities:
+        spans += [m.span() for m in QUANTITY.finditer(text)]
+    return spans
 
 
 def wants_time(question: str) -> bool:
