@@ -8,6 +8,9 @@ def test_when_questions():
     # A day named by what happens on it asks for a date: 開催予定日は, 施行日は.
     assert wants_date("第９回会議の開催予定日は？") and wants_date("改正法の施行日を教えてください")
     assert not wants_date("会議では毎日何を議論しますか")
+    # whether at any time, not when
+    assert not wants_date("接触確認アプリはいつでも使えますか？") and not wants_date("会議はいつも公開ですか")
+    assert wants_date("いつまでに提出しますか") and wants_date("いつ頃開催されますか")
 
 
 def test_how_many_questions():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from stiqa.index.search import Request
-from stiqa.qa.retrieve import MAX_OVERLAP, RRF_K, fuse
+from stiqa.qa.retrieve import KIND_PRIOR, MAX_OVERLAP, NAME_PRIOR, RRF_K, fuse
 
 
 def search(assistant, question, mode, k=5):
@@ -117,6 +117,27 @@ def test_a_named_meeting_or_period_leans_to_its_document(two_meetings):
         hits = two_meetings.ask(question, 5).hits
         said = [h.passage.citation.doc for h in hits if "議論します" in h.passage.text]
         assert said[:1] == [doc], question  # the same words, shown once: from the meeting asked about
+
+
+def test_a_passage_that_gives_the_named_meeting_gets_its_prior(tmp_path, embedder):
+    """Minutes announce the next meeting in the previous one's: the passage naming 第10回 leans
+    to a question about the 10th, as the title of the 10th's own minutes would."""
+    from stiqa.config import Settings
+    from stiqa.service.assistant import Assistant
+
+    (tmp_path / "corpus").mkdir()
+    body = "本日の審議はここまでとします。\n\n○事務局 次回の第10回部会は、令和5年5月31日に開催します。"
+    (tmp_path / "corpus" / "m9.txt").write_text(_minutes("2023-04-12", 9, body), encoding="utf-8")
+    assistant = Assistant.build(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"), embedder)
+    r = assistant.retriever
+    q = r.query("第10回部会はいつ開かれますか？", "hybrid", {})
+    assert q.names == frozenset({"第10回"})
+    passages = assistant.index.passages
+    naming = [i for i, p in enumerate(passages) if "第10回" in p.text]
+    others = [i for i, p in enumerate(passages) if "第10回" not in p.text]
+    assert naming and others
+    assert {r.prior(q, i) for i in naming} == {KIND_PRIOR + NAME_PRIOR}  # a date, and the name
+    assert all(r.prior(q, i) < KIND_PRIOR + NAME_PRIOR for i in others)
 
 
 def test_the_same_text_in_two_files_is_shown_once(two_meetings):

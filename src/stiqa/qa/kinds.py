@@ -11,10 +11,11 @@ import re
 
 from stiqa.dates import DateMention, find_dates, is_fraction
 
-# 何年 asks which year ("何年に設立") unless it asks how many ("任期は何年ですか", "何年間").
+# 何年 asks which year ("何年に設立") unless it asks how many ("任期は何年ですか", "何年間");
+# いつでも and いつも ask whether at any time, not when.
 _DURATION = r"(?:間|です|程度|くらい|ぐらい|ほど)"
 WHEN = re.compile(
-    rf"いつ|何年(?!{_DURATION})|何月|何日(?!{_DURATION})|時期|日程|スケジュール|予定は|頃に?|"
+    rf"いつ(?!でも|も)|何年(?!{_DURATION})|何月|何日(?!{_DURATION})|時期|日程|スケジュール|予定は|頃に?|"
     r"(?:予定|開催|実施|施行|公布|公表|締切|締め切り|提出|発行|設立|決定|運用開始)日|"
     r"\bwhen\b|what (?:year|month|date|time)|by when|schedule",
     re.IGNORECASE,

@@ -61,7 +61,7 @@ MAX_OVERLAP = 0.5  # share of the shorter passage two results may have in common
 # ms at 256 characters, 800 ms at 1,000), all of it on the one model thread other requests
 # wait for. The lexical side still reads the whole question.
 MAX_EMBED_CHARS = 256
-TITLE_PRIOR = 0.03  # cosine bonus for a passage of a document whose title the question names
+NAME_PRIOR = 0.03  # cosine bonus for a passage that gives a name the question gives, or whose title does
 # What names one document among its siblings: the meeting, part or paper number in a title
 # ("第9回会議", "部会資料 7") and in a question ("第９回会議の開催予定日は？", "the 8th meeting").
 _KANJI_NUMERAL = "〇一二三四五六七八九十百千"
@@ -181,7 +181,11 @@ class Retriever:
             rows.setdefault(doc, []).append(row)
         self.rows_of_doc = {d: np.asarray(r, dtype=np.int64) for d, r in rows.items()}
         self.doc_names = {d.name: designators(d.title) for d in index.documents}
-        self.title_names = [self.doc_names.get(doc, frozenset()) for doc in self.docs]
+        # The names each passage gives: its document's title's, and its own (minutes announce
+        # 「次回の第15回部会は…」 in the 14th's).
+        self.passage_names = [
+            self.doc_names.get(doc, frozenset()) | designators(p.text) for doc, p in zip(self.docs, index.passages)
+        ]
         dated_docs = {d.name: iso_span(d.date) for d in index.documents if d.date}
         self.doc_spans = [dated_docs.get(doc) for doc in self.docs]
         self.date_spans = [[mention_span(m) for found in dates for m in found] for dates in index.sentence_dates]
@@ -253,8 +257,8 @@ class Retriever:
         if q.span is not None:
             own = self.doc_spans[i]  # the document's own date: minutes of a meeting in that period
             fits += any(overlaps(q.span, s) for s in self.date_spans[i]) or (own is not None and overlaps(q.span, own))
-        named = bool(q.names & self.title_names[i])
-        return KIND_PRIOR * fits + TITLE_PRIOR * named
+        named = bool(q.names & self.passage_names[i])
+        return KIND_PRIOR * fits + NAME_PRIOR * named
 
     def distinct(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """The best ``k`` of ``ranked`` with no two sharing most of their text (see :meth:`overlap`)."""
