@@ -49,6 +49,8 @@ def test_people_counted_in_either_counter_and_times_of_day():
     assert not has_quantity("12件の意見", "名")
     assert wants_time("第16回会議は何時に終了しましたか？") and wants_time("What time did it end?")
     assert not wants_time("何時間かかりましたか？")
+    assert wants_time("譲渡犬を見学できる時間帯は？") and wants_time("窓口の受付時間は？")
+    assert wants_time("What are the visiting hours?") and not wants_time("滞在時間はどのくらい？")
     assert has_time("至 午後5時49分") and has_time("17:30まで") and not has_time("長時間の審議")
 
 

@@ -47,7 +47,11 @@ UNITS = (
 
 
 COUNTED_AS = {"人": "(?:人|名)", "名": "(?:人|名)", "円": "(?:円|ドル|ユーロ|ポンド|元)"}  # one thing, several counters
-TIME_ASKED = re.compile(r"何時(?!間|点|期|代)|what time", re.IGNORECASE)
+# What time of day: 何時に, and the hours something is open (見学できる時間帯, 受付時間, opening hours).
+TIME_ASKED = re.compile(
+    r"何時(?!間|点|期|代)|時間帯|時刻|(?:受付|開館|開庁|営業|見学)時間|what time|(?:opening|office|visiting) hours",
+    re.IGNORECASE,
+)
 CLOCK = re.compile(r"\d{1,2}\s*時(?!間|点|期|代)|\d{1,2}:\d{2}")
 # A period's two ends ("いつからいつまで"); "期間はどのくらい" and "how long" ask a duration instead.
 SPAN = re.compile(r"いつからいつまで|期間はいつ|from when|what period", re.IGNORECASE)
