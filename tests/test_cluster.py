@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -47,12 +46,10 @@ def cluster():
     try:
         _ray("start", "--head", f"--node-ip-address={NODES[0]}", f"--port={port}", "--include-dashboard=false",
              f"--ray-client-server-port={free_port()}", *common, env=quick)
-        # The workers join together: each `ray start` spends most of its seconds waiting.
-        with ThreadPoolExecutor(len(NODES) - 1) as pool:
-            joins = [pool.submit(_ray, "start", f"--address={address}", f"--node-ip-address={ip}", *common, env=quick)
-                     for ip in NODES[1:]]
-            for j in joins:
-                j.result()  # a failed start fails here with its output
+        # One node at a time: two raylets starting together on two cores can miss Ray's
+        # 30-second start-up deadline.
+        for ip in NODES[1:]:
+            _ray("start", f"--address={address}", f"--node-ip-address={ip}", *common, env=quick)
         deadline = time.time() + 60
         while True:
             out = subprocess.run(
