@@ -50,6 +50,14 @@ def test_phrases_are_taken_whole_where_the_dictionary_has_them(glossary):
     assert [alternatives(g) for g in glossary.groups("a state of emergency")] == [{"緊急事態", "非常事態"}]
 
 
+def test_names_of_several_words_come_from_jmnedict(glossary):
+    groups = [alternatives(g) for g in glossary.groups("Besides the Japan Federation of Bar Associations, who?")]
+    assert {"日本弁護士連合会"} in groups  # the whole name, as one word
+    assert [alternatives(g) for g in glossary.groups("Tohoku University")] == [{"東北大学"}]
+    # a single word is not read as a name: "Ida" would be 井田, 伊田, 飯田 …
+    assert not any("井田" in g for g in map(alternatives, glossary.groups("Ida")))
+
+
 def test_stop_words_codes_and_japanese_are_left_alone(glossary):
     assert glossary.groups("What is the of and") == []
     assert glossary.groups("AI EU 2024 SMS") == []  # the same in Japanese text: BM25 finds them as they are

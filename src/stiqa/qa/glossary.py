@@ -30,7 +30,7 @@ from stiqa.index.lexical import STOP_WORDS, JapaneseTokenizer, Group, is_code
 
 log = logging.getLogger(__name__)
 
-MAX_PHRASE = 3  # the longest English phrase looked up whole ("state of emergency")
+MAX_PHRASE = 6  # the longest English phrase looked up whole ("Japan Federation of Bar Associations")
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 # Each English gloss's Japanese headwords: the kanji spellings, or the kana ones of an
 # entry written in kana only (katakana loanwords: "profile" -> プロファイル). The unary
@@ -43,6 +43,16 @@ JOIN Sense s ON s.ID = g.sid
 LEFT JOIN Kanji k ON k.idseq = s.idseq
 LEFT JOIN Kana n ON n.idseq = s.idseq AND k.ID IS NULL
 WHERE g.text IN ({}) AND +g.lang = 'eng'
+"""
+# Names of organisations, places and works from JMnedict, which jamdict-data ships beside
+# JMdict: "Ministry of Justice" -> 法務省, "Tohoku University" -> 東北大学. Looked up only for
+# phrases of two words or more, as written: a single word names too many things (Ida -> 井田,
+# 伊田, 飯田 …).
+_NAMES = """
+SELECT g.text, k.text FROM NETransGloss g
+JOIN NETranslation t ON t.ID = g.tid
+JOIN NEKanji k ON k.idseq = t.idseq
+WHERE g.text IN ({})
 """
 # How English makes the noun of an act from its verb: (the verb's ending, the noun's).
 _ACTS = (("", "ment"), ("", "ion"), ("", "ation"), ("e", "ion"), ("e", "ation"), ("e", "al"), ("ate", "ation"),
@@ -100,20 +110,26 @@ class Glossary:
             db = self._local.db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
         return db
 
-    def headwords(self, phrases: list[str], nouns: list[str] = ()) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    def headwords(
+        self, phrases: list[str], nouns: list[str] = (), names: dict[str, str] | None = None
+    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         """Each of ``phrases`` (lower case) with the Japanese headwords that gloss it, and each of
-        ``nouns`` with the verbal nouns (those that take する) that it glosses, in one query."""
+        ``nouns`` with the verbal nouns (those that take する) that it glosses, in one query; then
+        the names of ``names`` (as written, to the lower-case phrase) in a second one."""
         spelled = {s: p for p in phrases for s in spellings(p)}
         looked = list(dict.fromkeys([*spelled, *nouns]))
         found: dict[str, set[str]] = {}
         verbal: dict[str, set[str]] = {}
-        if not looked:
-            return found, verbal
-        for gloss, head, suru in self._db().execute(_LOOKUP.format(",".join("?" * len(looked))), looked):
-            if head and gloss in spelled:
-                found.setdefault(spelled[gloss], set()).add(head)
-            if head and suru:
-                verbal.setdefault(gloss, set()).add(head)
+        if looked:
+            for gloss, head, suru in self._db().execute(_LOOKUP.format(",".join("?" * len(looked))), looked):
+                if head and gloss in spelled:
+                    found.setdefault(spelled[gloss], set()).add(head)
+                if head and suru:
+                    verbal.setdefault(gloss, set()).add(head)
+        if names:
+            for gloss, head in self._db().execute(_NAMES.format(",".join("?" * len(names))), list(names)):
+                if head:
+                    found.setdefault(names[gloss], set()).add(head)
         return found, {n: verbal[n] for n in nouns if n in verbal}
 
     def _bm25_words(self, head: str) -> tuple[str, ...]:
@@ -124,21 +140,25 @@ class Glossary:
     def groups(self, text: str) -> list[Group]:
         """The English words and phrases of ``text`` that JMdict knows, each as its group of
         Japanese alternatives (each alternative the BM25 words of one headword). Phrases are
-        taken whole where JMdict has them ("bar association" -> 弁護士会), longest first;
+        taken whole where JMdict or JMnedict has them ("bar association" -> 弁護士会,
+        "Ministry of Justice" -> 法務省), longest first;
         stop words, one-letter words and codes (AI, 2024: the same in Japanese text) are not
         translated."""
         words = _WORD.findall(text) if self.available else []
         tokens = [w.lower() for w in words]
         wanted: list[str] = []
         nouns: list[str] = []
+        names: dict[str, str] = {}  # a phrase as written -> in lower case
         for i in range(len(tokens)):
             for n in range(1, MAX_PHRASE + 1):
                 phrase = tokens[i:i + n]
                 if len(phrase) == n and phrase[0] not in STOP_WORDS and phrase[-1] not in STOP_WORDS:
                     wanted += [" ".join(phrase)] if n > 1 else forms(phrase[0])
+                    if n > 1:
+                        names[" ".join(words[i:i + n])] = " ".join(phrase)
             if tokens[i] not in STOP_WORDS:
                 nouns += [a for f in forms(tokens[i]) for a in acts(f)]
-        known, verbal = self.headwords(wanted, nouns)
+        known, verbal = self.headwords(wanted, nouns, names)
         out: list[Group] = []
         i = 0
         while i < len(tokens):
