@@ -228,10 +228,10 @@ class AnswerExtractor:
             nxt = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
             line_end = text.find("\n", m.end)
             hi = min(nxt, line_end if line_end >= 0 else len(text))
-            # Not words_of: these pieces are new on every question and must not be cached.
-            before = self._mentions(text[lo:m.start], wanted, groups, names)
-            after = self._mentions(text[m.end:hi], wanted, groups, names)
             head = text[lo:m.start]
+            # Not words_of: these pieces are new on every question and must not be cached.
+            before = self._mentions(head, wanted, groups, names)
+            after = self._mentions(text[m.end:hi], wanted, groups, names)
             backward = head.rstrip().endswith(("(", "「")) or (
                 SUBJECT_BEFORE.search(head) is not None and not EVENT_AFTER.match(text, m.end)
             )
@@ -246,10 +246,10 @@ class AnswerExtractor:
         for neither, 0.0 when ``text`` has none."""
         if not (q.wants_date or q.wants_quantity):
             return 1.0
+        clauses = {clause(text, start, end) for start, end in value_spans(text, q.wants_date, q.wants_quantity)}
         shares = [
             # Not words_of: clauses of excerpts are new text on every question and must not be cached.
-            self.words.weighted_share(wanted, frozenset(self.tokenizer.words(clause(text, start, end))), q.groups)
-            for start, end in value_spans(text, q.wants_date, q.wants_quantity)
+            self.words.weighted_share(wanted, frozenset(self.tokenizer.words(c)), q.groups) for c in clauses
         ]
         return max(shares, default=0.0)
 

@@ -147,8 +147,9 @@ class Glossary:
         words = _WORD.findall(text) if self.available else []
         tokens = [w.lower() for w in words]
         wanted: list[str] = []
-        nouns: list[str] = []
         names: dict[str, str] = {}  # a phrase as written -> in lower case
+        # Each word's nouns of its act, were it a verb (none for stop words)
+        nouns = [[] if t in STOP_WORDS else [a for f in forms(t) for a in acts(f)] for t in tokens]
         for i in range(len(tokens)):
             for n in range(1, MAX_PHRASE + 1):
                 phrase = tokens[i:i + n]
@@ -156,15 +157,13 @@ class Glossary:
                     wanted += [" ".join(phrase)] if n > 1 else forms(phrase[0])
                     if n > 1:
                         names[" ".join(words[i:i + n])] = " ".join(phrase)
-            if tokens[i] not in STOP_WORDS:
-                nouns += [a for f in forms(tokens[i]) for a in acts(f)]
-        known, verbal = self.headwords(wanted, nouns, names)
+        known, verbal = self.headwords(wanted, [a for acted in nouns for a in acted], names)
         out: list[Group] = []
         i = 0
         while i < len(tokens):
             n, heads = self._longest(tokens, i, known)
-            if n == 1 and tokens[i] not in STOP_WORDS:
-                heads = heads | {h for f in forms(tokens[i]) for a in acts(f) for h in verbal.get(a, ())}
+            if n == 1:
+                heads = heads | {h for a in nouns[i] for h in verbal.get(a, ())}
             if heads and not is_code(words[i]):
                 group = tuple(sorted({w for w in map(self._bm25_words, heads) if w}))
                 if group:
