@@ -192,3 +192,35 @@ def test_a_long_sentence_is_shown_where_it_answers(rules):
     assert len(answer.text) <= MAX_ANSWER_CHARS and answer.text in sentence
     assert "端末内にとどめる方式が採用された" in answer.text
     assert not answer.text.startswith("はじめに")  # not the sentence's first 200 characters
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory, embedder):
+    """A guide dated 2026 with its revision history, and minutes that announce their next meeting."""
+    from stiqa.config import Settings
+    from stiqa.service.assistant import Assistant
+
+    folder = tmp_path_factory.mktemp("dated")
+    (folder / "corpus").mkdir()
+    (folder / "corpus" / "guide.txt").write_text(
+        "データモデル利用ガイド\n2026年（令和8年）3月17日\nデータ庁\n\n"
+        "改訂履歴\n2022年6月30日 データモデルの改訂(イベントを追加)\n2022年5月9日 データモデルの改訂(土地を追加)\n",
+        encoding="utf-8",
+    )
+    (folder / "corpus" / "minutes.txt").write_text(
+        "第12回部会 議事録\n日時 令和5年10月4日(水)\n\n"
+        "部会長 本日の審議はこの程度にいたします。次回の第13回部会は、令和5年11月15日水曜日に開催いたします。\n",
+        encoding="utf-8",
+    )
+    return Assistant.build(Settings(corpus_dir=folder / "corpus", index_dir=folder / "index"), embedder)
+
+
+def test_a_planned_date_is_not_a_past_one_of_the_document(dated):
+    r = dated.retriever
+    q = r.query("データモデルの次回の改訂はいつ予定されていますか？", "hybrid", {})
+    assert q.upcoming
+    answer, evidence = dated.extractor.extract(q, r.search(q, 5, "hybrid", {}, frozenset({"guide.txt"})))
+    assert not evidence.kind_found and not evidence.supports_answer(-1.0, -1.0)  # its history dates past revisions
+    q = r.query("次回の第13回部会はいつ開催される予定ですか？", "hybrid", {})
+    answer, evidence = dated.extractor.extract(q, r.search(q, 5, "hybrid", {}, frozenset({"minutes.txt"})))
+    assert evidence.kind_found and answer.date == "2023-11-15"

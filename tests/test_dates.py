@@ -121,6 +121,10 @@ OTHER = [
     ("2024/3/1 公表", None, [("2024/3/1", "2024-03-01", "day", False)]),
     ("H31.4.1施行", None, [("H31.4.1", "2019-04-01", "day", False)]),
     ("2024年2月29日", None, [("2024年2月29日", "2024-02-29", "day", False)]),
+    # the same year in the other calendar, in brackets, belongs to the date
+    ("2026年（令和8年）3月17日", None, [("2026年（令和8年）3月17日", "2026-03-17", "day", False)]),
+    ("令和8年(2026年)3月17日", None, [("令和8年(2026年)3月17日", "2026-03-17", "day", False)]),
+    ("令和6年度(2024年度)に開始", None, [("令和6年度(2024年度)", "FY2024", "fiscal_year", False)]),
     ("2023年2月29日", None, []),
     ("2000年代以降", None, []),
     ("30日以内に報告", 2024, []),
@@ -219,6 +223,12 @@ def test_dates_relative_to_the_documents_own_date(text, reference, expected):
     found = find_dates(unicodedata.normalize("NFKC", text), reference=reference)
     assert [m.date for m in found] == [expected]
     assert found[0].year_inferred
+
+
+def test_a_title_page_date_in_both_calendars_is_the_documents_date():
+    from stiqa.dates import document_date
+
+    assert document_date("実践ガイドブック\nコアデータモデル全体概要\n2026年（令和8年）3月17日\nデジタル庁\n") == "2026-03-17"
 
 
 def test_relative_dates_need_the_documents_date():

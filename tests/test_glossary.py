@@ -3,7 +3,7 @@
 import pytest
 
 from stiqa.index.lexical import JapaneseTokenizer
-from stiqa.qa.glossary import Glossary, acts, forms, spellings
+from stiqa.qa.glossary import Glossary, acts, forms, related, spellings
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,15 @@ def test_a_verb_finds_the_verbal_nouns_of_its_act(glossary):
     assert "任命" in alternatives(appoints) and "アポイント" not in alternatives(appoints)
     (approve,) = glossary.groups("approve")
     assert {"承認", "可決"} <= alternatives(approve)
+
+
+def test_an_adjective_the_dictionary_does_not_gloss_is_read_as_its_noun(glossary):
+    assert "legislation" in related("legislative") and "regulation" in related("regulatory")
+    assert "technology" in related("technological")
+    (legislative,) = glossary.groups("legislative")  # JMdict glosses "legislation", not "legislative"
+    assert {"立法", "法制"} <= alternatives(legislative)
+    (administrative,) = glossary.groups("administrative")  # glossed itself: its own headwords only
+    assert "行政上" in alternatives(administrative) and "行政" not in alternatives(administrative)
 
 
 def test_phrases_are_taken_whole_where_the_dictionary_has_them(glossary):

@@ -66,6 +66,40 @@ def test_durations_and_kanji_numerals_are_figures():
     assert not wants_quantity("スマホを何台も持っている人はどの端末に入れるべきですか？")  # 何台も: many, not how many
 
 
+def test_a_year_of_the_calendar_is_not_a_figure():
+    from stiqa.qa.kinds import has_quantity, quantity_spans
+
+    for text in ("(R3年度以前はこちら)", "2024年に開催", "令和5年3月", "撮影 (令和6–7年)", "5年4月1日から"):
+        assert quantity_spans(text) == [], text
+    assert has_quantity("任期は二年") and has_quantity("3年間の計画") and has_quantity("10年後の姿")
+
+
+def test_how_many_things_is_answered_by_a_count_not_an_age_or_a_weight():
+    from stiqa.qa.kinds import has_quantity, wanted_unit, wants_quantity
+
+    assert wanted_unit("How many cats did the prefecture rehome?") == "count"
+    assert wanted_unit("How many members attended the meeting?") == "count"
+    assert wanted_unit("How many times did the council meet?") is None  # 回 or any figure
+    assert wanted_unit("How many people attended?") == "人"
+    assert wants_quantity("猫は何匹譲渡されましたか？") and wanted_unit("猫は何匹譲渡されましたか？") == "匹"
+    assert has_quantity("猫12匹を譲渡", "count") and has_quantity("犬3頭", "匹") and has_quantity("合計10回の会議", "count")
+    assert not has_quantity("推定5歳齢前後 体重 約5.5kg", "count")
+    assert not has_quantity("第10回会議", "count")  # an ordinal, not a count
+
+
+def test_a_plan_is_dated_as_planned_or_after_its_document():
+    from stiqa.qa.kinds import has_upcoming, wants_upcoming
+
+    assert wants_upcoming("次回改訂はいつ予定されていますか？") and wants_upcoming("When will the strategy be revised?")
+    assert wants_upcoming("第11回部会で案内された次回部会の日程は？") and not wants_upcoming("いつ設立されましたか？")
+    assert has_upcoming("次回は令和5年11月15日水曜日", "2023-10-04")
+    assert has_upcoming("2024年6月頃に改定予定", "2024-12-01")  # given as planned, though before the document
+    assert not has_upcoming("2025年3月25日 データ項目の再定義", "2026-03-17")
+    assert not has_upcoming("2022年6月30日 P7-9 コアデータモデルにイベントを追加", "2026-03-17")  # its history
+    assert has_upcoming("2022年6月30日に改訂", None)  # without the document's date, it cannot tell
+    assert not has_upcoming("2026年（令和8年）3月17日 デジタル庁", "2026-03-17")  # the document's own date
+
+
 def test_where_a_meeting_is_held_is_asked_and_answered_by_a_venue():
     from stiqa.qa.kinds import has_place, wants_place
 

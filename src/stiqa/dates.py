@@ -81,6 +81,10 @@ _RELATIVE_MONTH = re.compile(r"(?P<rel>[今先来前翌])月")
 YEAR_OFFSET = {"本": 0, "今": 0, "昨": -1, "前": -1, "来": 1}
 MONTH_OFFSET = {"今": 0, "先": -1, "前": -1, "来": 1, "翌": 1}
 _YEAR_UNIT = re.compile(rf"{_S}(?P<unit>年度|年)(?![代間齢])")
+# The same year in the other calendar, in brackets: 2026年（令和8年）3月17日, 令和6年度(2024年度).
+_SAME_YEAR = re.compile(
+    rf"{_S}[(（](?:(?:令和|平成|昭和|大正|明治){_S}(?:元|{_NUM})|(?:1[89]|2[01])\d{{2}}){_S}年度?[)）]"
+)
 _MONTH = re.compile(rf"{_S}(?P<n>{_NUM}){_S}月(?!間)")
 _DAY = re.compile(rf"{_S}(?P<n>{_NUM}){_S}日")
 _BARE = re.compile(r"(?P<n>\d{1,4})(?!\d)")
@@ -346,6 +350,9 @@ def _parse_point(text: str, pos: int, left: _Point | None = None) -> _Point | No
                 return p
             return None
         p.end = at = unit.end()
+        same = _SAME_YEAR.match(text, at)
+        if same:
+            p.end = at = same.end()
         if unit["unit"] == "年度":
             p.fiscal = True
             return p

@@ -151,6 +151,7 @@ class AnswerExtractor:
             lo, hi = int(self.index.sentence_start[row]), int(self.index.sentence_start[row + 1])
             cos = self.index.sentence_vectors[lo:hi] @ q.vector
             focus = matched - self.words.words_of(hit.passage.citation.section)
+            reference = self.reference(hit.passage)
             named = self.gives_names(q, hit.passage)
             sents = hit.passage.sentences
             for last in range(len(sents)):
@@ -160,7 +161,7 @@ class AnswerExtractor:
                     first, end = self._with_kind(q, sents, first, last)
                     texts = [x.text for x in sents[first:end + 1]]
                     words = frozenset().union(*(self.words.words_of(t) for t in texts))
-                    kind = any(q.finds_kind(t) for t in texts)
+                    kind = any(q.finds_kind(t, reference) for t in texts)
                     begins = any(q.finds_start(t) for t in texts)
                     defining = any(q.finds_definition(t) for t in texts)
                     score = (
@@ -181,7 +182,8 @@ class AnswerExtractor:
         )  # ties: the shorter
         passage = best.hit.passage
         text = self._excerpt(q, best, matched - self.words.words_of(passage.citation.section))
-        kind_found = not q.asks_kind or q.finds_kind(text)
+        reference = self.reference(passage)
+        kind_found = not q.asks_kind or q.finds_kind(text, reference)
         cov = max(
             self.words.weighted_share(wanted, self.words.passages[self.row_of[h.passage.id]])
             for h in hits[: self.top_passages]
@@ -190,11 +192,14 @@ class AnswerExtractor:
             retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background, best.named,
             self.anchored(q, text, matched),
         )
-        document = self.index.document(passage.citation.doc)
-        reference = document.date if document else None
         dated = self.date_in(text, wanted, reference, q.until, q.since, q.groups, q.names) if q.wants_date else None
         date, end = dated or (None, None)
         return Answer(text=text, passage_id=passage.id, date=date, end_date=end), evidence
+
+    def reference(self, passage: Passage) -> str | None:
+        """The date ``passage``'s document gives for itself, which dates its 本年 and 来月."""
+        document = self.index.document(passage.citation.doc)
+        return document.date if document else None
 
     def date_in(
         self, text: str, wanted: set[str], reference: str | None = None, until: bool = False, since: bool = False,

@@ -57,6 +57,9 @@ WHERE g.text IN ({})
 # How English makes the noun of an act from its verb: (the verb's ending, the noun's).
 _ACTS = (("", "ment"), ("", "ion"), ("", "ation"), ("e", "ion"), ("e", "ation"), ("e", "al"), ("ate", "ation"),
          ("ide", "ision"), ("it", "ission"), ("ify", "ification"), ("ish", "ication"), ("ize", "ization"))
+# How English makes an adjective of a noun: (the adjective's ending, the noun's). JMdict glosses
+# few such adjectives (legislative, regulatory, budgetary), so an unknown one is read as its noun.
+_RELATED = (("ive", "ion"), ("ory", "ion"), ("ical", "y"), ("ical", "ics"), ("al", ""), ("ial", "e"), ("ary", ""))
 
 
 def forms(word: str) -> list[str]:
@@ -81,6 +84,12 @@ def acts(word: str) -> list[str]:
     """The nouns English may make of ``word`` as a verb, by its regular endings (appoint ->
     appointment, approve -> approval, decide -> decision); most are not words, and find nothing."""
     return [word[: len(word) - len(end)] + noun for end, noun in _ACTS if word.endswith(end) and len(word) > len(end) + 2]
+
+
+def related(word: str) -> list[str]:
+    """The nouns ``word`` may be the adjective of (legislative -> legislation, regulatory ->
+    regulation, technological -> technology); most are not words, and find nothing."""
+    return [word[: len(word) - len(end)] + noun for end, noun in _RELATED if word.endswith(end) and len(word) > len(end) + 3]
 
 
 def spellings(phrase: str) -> list[str]:
@@ -154,7 +163,7 @@ class Glossary:
             for n in range(1, MAX_PHRASE + 1):
                 phrase = tokens[i:i + n]
                 if len(phrase) == n and phrase[0] not in STOP_WORDS and phrase[-1] not in STOP_WORDS:
-                    wanted += [" ".join(phrase)] if n > 1 else forms(phrase[0])
+                    wanted += [" ".join(phrase)] if n > 1 else forms(phrase[0]) + related(phrase[0])
                     if n > 1:
                         names[" ".join(words[i:i + n])] = " ".join(phrase)
         known, verbal = self.headwords(wanted, [a for acted in nouns for a in acted], names)
@@ -180,4 +189,5 @@ class Glossary:
                 return n, heads
         if len(tokens[i]) < 2 or tokens[i] in STOP_WORDS:
             return 1, set()
-        return 1, next((known[f] for f in forms(tokens[i]) if f in known), set())
+        # The word as written or inflected; else, an adjective JMdict does not gloss, as its noun.
+        return 1, next((known[f] for f in forms(tokens[i]) + related(tokens[i]) if f in known), set())

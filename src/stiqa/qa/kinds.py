@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from stiqa.dates import DateMention, find_dates, is_fraction
+from stiqa.dates import DateMention, find_dates, is_fraction, iso_span, mention_span
 
 # 何年 asks which year ("何年に設立") unless it asks how many ("任期は何年ですか", "何年間");
 # いつでも and いつも ask whether at any time, not when.
@@ -21,7 +21,7 @@ WHEN = re.compile(
     re.IGNORECASE,
 )
 HOW_MANY = re.compile(
-    rf"いくつ|いくら|何[%％台人名位件個社校都市カ国歳](?!も)|何パーセント|何[年日]{_DURATION}|何か月|何ヶ月|"
+    rf"いくつ|いくら|何[%％台人名位件個社校都市カ国歳匹頭](?!も)|何パーセント|何[年日]{_DURATION}|何か月|何ヶ月|"
     r"どのくらい|どれくらい|どの程度|規模は|[件人回社校台]数は|"
     r"how (?:many|much|long|often|old)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
     re.IGNORECASE,
@@ -32,9 +32,12 @@ DATE = re.compile(
 # A figure: digits, or kanji numerals as laws and rules write them (委員二十人以内, 任期は二年).
 NUMBER = r"(?:\d[\d,.]*|[〇一二三四五六七八九十百千]+)"
 QUANTITY = re.compile(
-    NUMBER + r"\s*(?:%|％|万|億|兆|千|百|台|人|名|位|件|個|社|拠点|都市|か国|カ国|倍|時間|日間|か月|ヶ月|カ月|年間?|分|歳"
-    r"|円|ドル|ユーロ|メートル)"
+    r"(?<![\d.,])" + NUMBER + r"\s*(?:%|％|万|億|兆|千|百|台|人|名|位|件|個|社|拠点|都市|か国|カ国|倍|時間|日間|か月|ヶ月|カ月|年間?"
+    r"|分|歳|匹|頭|円|ドル|ユーロ|メートル)"
 )
+# A figure in 年 that is a year of the calendar, not a number of years: 2024年, R3年度, 令和3年4月.
+ERA_BEFORE = re.compile(r"(?:令和|平成|昭和|[RHＲＨ])[\d元\s\-–~〜～、・]*$")  # also the end of 令和6–7年
+YEAR_AFTER = re.compile(r"\s*(?:度|\d{1,2}\s*月)")
 # The unit a "how many" question asks for, where it names one.
 UNITS = (
     (re.compile(r"何\s*(人|名|台|位|件|個|社|校|倍|都市|拠点|歳)(?!も)|([件人回社校台])数は"), None),
@@ -43,10 +46,16 @@ UNITS = (
     (re.compile(r"何\s*(?:カ|か|ヵ|ケ)国|how many countries", re.IGNORECASE), "国"),
     (re.compile(r"how many people", re.IGNORECASE), "人"),
     (re.compile(r"いくら|金額|予算額|\bbudget\b|\bcosts?\b|how much (?:money|funding)", re.IGNORECASE), "円"),
+    (re.compile(r"何\s*(匹|頭)(?!も)"), None),
+    # "How many cats": a count of things, not an age, a weight or a length of time.
+    (re.compile(r"how many (?!times|years?|months?|weeks?|days?|hours?|minutes?|percent)", re.IGNORECASE), "count"),
 )
 
 
-COUNTED_AS = {"人": "(?:人|名)", "名": "(?:人|名)", "円": "(?:円|ドル|ユーロ|ポンド|元)"}  # one thing, several counters
+COUNTED_AS = {  # one thing, several counters
+    "人": "(?:人|名)", "名": "(?:人|名)", "円": "(?:円|ドル|ユーロ|ポンド|元)", "匹": "(?:匹|頭)", "頭": "(?:匹|頭)",
+    "count": "(?:人|名|台|件|個|社|校|拠点|都市|か国|カ国|ヶ国|匹|頭|羽|団体|機関|者|例|本|冊|枚|回)",
+}
 # What time of day: 何時に, and the hours something is open (見学できる時間帯, 受付時間, opening hours).
 TIME_ASKED = re.compile(
     r"何時(?!間|点|期|代)|時間帯|時刻|(?:受付|開館|開庁|営業|見学)時間|what time|(?:opening|office|visiting) hours",
@@ -70,6 +79,8 @@ DEFINED = re.compile(
 )
 # How rules and terms of use define a word: 「接触(…状態をいいます」, 「「日次鍵」とは、…をいう」.
 _DEFINITION = r"」?\s*(?:\(|（|とは)[^。]*?(?:をいう|をいいます|を指す|を指します|を意味する|のことをいう)"
+# A plan or the next meeting (次回, 予定, "will", "next"): its document announces it before it happens.
+UPCOMING = re.compile(r"次回|次の|今後|予定|見込み|\bnext\b|\bupcoming\b|\bscheduled\b|\bplanned\b|\bwill\b", re.IGNORECASE)
 UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
 
 
@@ -133,6 +144,23 @@ def has_span(text: str) -> bool:
     return len(found) >= 2 or any(m.end_date for m in found)
 
 
+def wants_upcoming(question: str) -> bool:
+    """The question asks when something planned or next will happen (次回はいつ, いつ予定)."""
+    return bool(UPCOMING.search(question))
+
+
+def has_upcoming(text: str, reference: str | None) -> bool:
+    """``text`` can date a plan recorded in a document dated ``reference``: a date in it is
+    given as planned (「2024年6月頃」, 「…改定(予定)」) or falls after the document's own. A
+    revision history's 「2022年6月30日 改訂」 does not say when the next revision of a 2026
+    paper is due. Without a reference, or a date that can be read, it cannot tell, and any
+    date may."""
+    found = find_dates(text, reference=reference) if reference else []
+    if not found:
+        return True
+    return any(m.hedged or mention_span(m)[1] > iso_span(reference)[1] for m in found)  # type: ignore[arg-type]
+
+
 def wants_date(question: str) -> bool:
     return bool(WHEN.search(question))
 
@@ -153,7 +181,8 @@ def has_date(text: str) -> bool:
 
 
 def wanted_unit(question: str) -> str | None:
-    """"何人" -> "人", "いくら" -> "円", "何%" -> "%"; None when no unit is named."""
+    """"何人" -> "人", "いくら" -> "円", "何%" -> "%", "how many cats" -> "count" (any counter of
+    things); None when no unit is named."""
     for pattern, unit in UNITS:
         m = pattern.search(question)
         if m:
@@ -165,16 +194,32 @@ def has_quantity(text: str, unit: str | None = None) -> bool:
     """A figure in ``text``; with ``unit``, a figure counted in that unit ("1,000万人" for 人;
     people are counted in 人 or 名)."""
     if unit is None:
-        return bool(QUANTITY.search(text))
+        return bool(quantity_spans(text))
     counted = COUNTED_AS.get(unit, re.escape(unit))
-    return bool(re.search(NUMBER + r"\s*(?:万|億|兆|千|百)?\s*" + counted, text))
+    return bool(re.search(r"(?<![第\d.,])" + NUMBER + r"\s*(?:万|億|兆|千|百)?\s*" + counted, text))
+
+
+def quantity_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` gives a figure: a count, amount, share or length of time (二年, 24時間).
+    A year of the calendar (2024年, R3年度) dates something rather than counts it."""
+    return [m.span() for m in QUANTITY.finditer(text) if not _calendar_year(text, m)]
+
+
+def _calendar_year(text: str, m: re.Match) -> bool:
+    if not m.group().endswith("年"):
+        return False
+    return bool(
+        re.fullmatch(r"(?:19|20)\d\d\s*年", m.group())
+        or ERA_BEFORE.search(text, 0, m.start())
+        or YEAR_AFTER.match(text, m.end())
+    )
 
 
 def value_spans(text: str, dates: bool, quantities: bool) -> list[tuple[int, int]]:
     """Where ``text`` gives a date (if ``dates``) or a figure (if ``quantities``)."""
     spans = date_spans(text) if dates else []
     if quantities:
-        spans += [m.span() for m in QUANTITY.finditer(text)]
+        spans += quantity_spans(text)
     return spans
 
 

@@ -40,6 +40,7 @@ from stiqa.qa.kinds import (
     has_span,
     has_start,
     has_time,
+    has_upcoming,
     wanted_unit,
     wants_date,
     wants_end,
@@ -48,6 +49,7 @@ from stiqa.qa.kinds import (
     wants_span,
     wants_start,
     wants_time,
+    wants_upcoming,
 )
 from stiqa.qa.words import WordStats
 from stiqa.records import Hit
@@ -127,6 +129,7 @@ class Query:
     period: bool = False  # asks for a period (いつからいつまで): an answer gives two dates
     clock: bool = False  # asks what time of day (何時に): an answer gives a clock time
     place: bool = False  # asks where something is held (どこで開催): an answer names a venue
+    upcoming: bool = False  # asks when a plan or the next meeting is: a date given as planned, or after its document's
 
     @property
     def asks_kind(self) -> bool:
@@ -141,14 +144,15 @@ class Query:
         """``text`` defines the word whose meaning the question asks."""
         return self.term is not None and defines(text, self.term)
 
-    def finds_kind(self, text: str) -> bool:
-        """``text`` holds the kind of answer asked for (a date, a figure in the unit asked)."""
+    def finds_kind(self, text: str, reference: str | None = None) -> bool:
+        """``text`` holds the kind of answer asked for (a date, a figure in the unit asked);
+        ``reference``, the date of its document, tells whether its date can be a plan's."""
         if self.clock:
             return has_time(text)
         if self.place:
             return has_place(text)
         if self.wants_date and has_date(text):
-            return not self.period or has_span(text)
+            return (not self.period or has_span(text)) and (not self.upcoming or has_upcoming(text, reference))
         return self.wants_quantity and has_quantity(text, self.unit)
 
 
@@ -233,6 +237,7 @@ class Retriever:
             "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
             "names": designators(text), "until": wants_end(text), "since": wants_start(text),
             "term": defined_term(text), "period": wants_span(text), "clock": wants_time(text), "place": wants_place(text),
+            "upcoming": when and wants_upcoming(text),
         }
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
