@@ -44,7 +44,7 @@ def fit(files: list[Path], max_false_abstain: float, anchor_weight: float) -> No
     found = [q for f in files for q in json.loads(f.read_text(encoding="utf-8"))]
     for q in found:  # the score as it would be with ``anchor_weight`` in place of the one measured with
         q["score"] += (ANCHOR_WEIGHT - anchor_weight) * (1 - q["anchored"])
-    for japanese, name in ((True, "with Japanese words"), (False, "without Japanese words")):
+    for japanese, name in ((True, "in Japanese"), (False, "in English (or with no Japanese words)")):
         group = [q for q in found if q["japanese"] == japanese]
         # An answerable question whose excerpt does not fit (it lacks the kind asked for, or is
         # about another meeting than the one named) abstains whatever the threshold, and an

@@ -124,6 +124,18 @@ def test_abstention_weighs_evidence_by_the_question_s_language_and_needs_the_kin
     assert ja.score - loose.score == pytest.approx(ANCHOR_WEIGHT)
 
 
+def test_an_english_sentence_quoting_a_japanese_term_is_held_to_the_english_threshold(assistant):
+    from stiqa.qa.answer import written_in_english
+
+    assert written_in_english("How often does the contact code (接触符号) change?")
+    assert written_in_english("What is AI?") and not written_in_english("SBIRとは何ですか？")
+    assert not written_in_english("Society 5.0とは何ですか？")  # an English name in a Japanese question
+    r = assistant.retriever
+    q = r.query("When does the 即時オープンアクセス policy start?", "hybrid", {})
+    assert q.japanese  # retrieval reads its Japanese words
+    assert not assistant.extractor.extract(q, r.search(q, 5, "hybrid", {}))[1].japanese
+
+
 def test_the_value_answering_the_question_has_the_question_s_words_beside_it(assistant):
     r = assistant.retriever
     q = r.query("区分所有法制の中間試案に寄せられた意見のうち、賛成意見は何件でしたか？", "hybrid", {})

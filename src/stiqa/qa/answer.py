@@ -27,8 +27,8 @@ text that stiqa ships, plus a little for how many of the question's words the to
 hold, less a little when the clause of the excerpt's date or figure holds few of them) must
 reach a threshold calibrated on answerable and unanswerable questions over the
 deck and the development corpus together (``bench/calibrate.py`` measures the thresholds
-and their margins). A question with no Japanese words cannot match the text word for word,
-so it has its own threshold.
+and their margins). A question in English (with no Japanese words, or quoting a Japanese term
+in an English sentence) cannot match the text word for word, so it has its own threshold.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from stiqa.dates import find_dates
 from stiqa.index import Index
-from stiqa.index.lexical import Group
+from stiqa.index.lexical import STOP_WORDS, Group
 from stiqa.qa.kinds import is_start, value_spans
 from stiqa.qa.retrieve import Query, Retrieved, designators
 from stiqa.qa.words import WordStats
@@ -53,6 +53,7 @@ RANK_WEIGHT = 0.02
 COVERAGE_WEIGHT = 0.05  # weight of word coverage in the evidence score
 ANCHOR_WEIGHT = 0.025  # weight in the evidence score of the question's words missing beside the answer's value
 HEADING_CHARS = 20
+ENGLISH_FUNCTION_WORDS = frozenset(w for w in STOP_WORDS if w.isascii())  # the, is, how, does …
 CLAUSE_START = re.compile(r"[、。,，(（「]")  # where a window of a long excerpt may begin (just after)
 LAW_NUMBER = re.compile(r"\s*(?:法律|政令|省令|府令|内閣府令|規則|条例|告示|訓令)\s*第")  # (令和3年法律第35号)
 # A date that names no event after it, at the end of its subject: 「次回の第15回部会は、令和6年6月19日」,
@@ -69,7 +70,7 @@ class Evidence:
     distinctiveness: float  # best passage cosine minus the DEPTH-th best (see retrieve); reported only
     coverage: float  # IDF-weighted share of the question's words in the best of the top passages
     kind_found: bool  # the excerpt holds the kind of answer asked for (or none is asked)
-    japanese: bool  # the question has Japanese text, so word coverage can count
+    japanese: bool  # the question is written in Japanese, so word coverage can count (see written_in_english)
     top: float = 0.0  # the best passage's cosine similarity to the question
     background: float = 0.0  # the question's mean cosine to text that only sounds like the documents
     named_found: bool = True  # the answer's passage, title or section gives a numbered name the question gives
@@ -121,6 +122,13 @@ def clause(text: str, start: int, end: int) -> str:
     return text[lo:min(ends, default=len(text))]
 
 
+def written_in_english(question: str) -> bool:
+    """The question is an English sentence, though it may quote a Japanese term ("How often
+    does the contact code (接触符号) change?"): it has English function words. Its cosines run
+    as English questions' do, so it is held to their threshold; 「SBIRとは何ですか」 is Japanese."""
+    return sum(w.lower() in ENGLISH_FUNCTION_WORDS for w in re.findall(r"[A-Za-z]+", question)) >= 2
+
+
 def is_heading(text: str) -> bool:
     """A short line without a full stop ("2030年目標", "【今後の予定】") that heads what follows."""
     return len(text) <= HEADING_CHARS and not text.endswith("。")
@@ -136,7 +144,7 @@ class AnswerExtractor:
 
     def extract(self, q: Query, retrieved: Retrieved) -> tuple[Answer | None, Evidence]:
         """The best excerpt of the top hits and the evidence behind it."""
-        japanese = q.japanese
+        japanese = q.japanese and not written_in_english(q.text)
         hits = retrieved.hits
         if not hits:
             return None, Evidence(retrieved.distinctiveness, 0.0, False, japanese, retrieved.top, q.background)
