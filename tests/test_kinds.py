@@ -66,6 +66,16 @@ def test_durations_and_kanji_numerals_are_figures():
     assert not wants_quantity("スマホを何台も持っている人はどの端末に入れるべきですか？")  # 何台も: many, not how many
 
 
+def test_a_date_relative_to_the_document_is_a_date_and_one_yet_to_be_fixed_is_not():
+    from stiqa.qa.kinds import has_date
+
+    assert has_date("先月３１日に無事パブリック・コメントに付すことができまして") and has_date("本年度中に取りまとめる")
+    assert not has_date("前年比で増加した") and not has_date("前年度比で1割減")
+    assert not has_date("11月以降の部会の日程につきましては、現在調整中でございますので、決まり次第お知らせします")
+    # the date of the next sentence stands: only the undecided one's clause is discounted
+    assert has_date("次回は令和5年10月4日水曜日を予定しております。11月以降の日程は調整中です。")
+
+
 def test_a_year_of_the_calendar_is_not_a_figure():
     from stiqa.qa.kinds import has_quantity, quantity_spans
 
@@ -151,7 +161,7 @@ def test_a_count_named_by_its_noun_is_a_quantity_in_its_unit():
 def test_where_a_text_gives_the_value_asked_for():
     text = "本年8月7日をもちまして退任。補助率1/2、委員二十人以内で組織する。"
     dates = [text[a:b] for a, b in value_spans(text, True, False)]
-    assert dates == ["8月"]  # a date the document's own year completes; 1/2 is a fraction, not a date
+    assert dates == ["本年", "8月"]  # a date relative to the document's own year; 1/2 is a fraction, not a date
     figures = [text[a:b] for a, b in value_spans(text, False, True)]
     assert figures == ["二十人"]
     assert value_spans(text, False, False) == []

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from stiqa.dates import find_dates
 from stiqa.index import Index
 from stiqa.index.lexical import STOP_WORDS, Group
-from stiqa.qa.kinds import is_start, value_spans
+from stiqa.qa.kinds import clause, is_start, value_spans
 from stiqa.qa.retrieve import Query, Retrieved, designators
 from stiqa.qa.words import WordStats
 from stiqa.records import Answer, Hit, Passage
@@ -113,13 +113,6 @@ class _Candidate:
     defines: bool  # defines the word whose meaning the question asks (「接触」とは)
     starts: bool  # gives a date something starts from, asked "from when"
     score: float
-
-
-def clause(text: str, start: int, end: int) -> str:
-    """The sentence or line of ``text`` around ``text[start:end]``."""
-    lo = max(text.rfind("\n", 0, start), text.rfind("。", 0, start)) + 1
-    ends = [i for i in (text.find("\n", end), text.find("。", end)) if i >= 0]
-    return text[lo:min(ends, default=len(text))]
 
 
 def written_in_english(question: str) -> bool:

@@ -26,8 +26,11 @@ HOW_MANY = re.compile(
     r"how (?:many|much|long|often|old)|what (?:percentage|share|number|target|rank)|\bbudget\b|\bcosts?\b",
     re.IGNORECASE,
 )
+# A date, also one relative to its document's (先月31日, 来月12日, 本年度): find_dates reads those from
+# the document's own date.
 DATE = re.compile(
-    r"(?:\d{4}|(?:令和|平成|昭和)(?:\d{1,2}|元))\s*年|\d{1,2}\s*月|\d{1,2}/\d{1,2}|\bFY\s?\d{4}",
+    r"(?:\d{4}|(?:令和|平成|昭和)(?:\d{1,2}|元))\s*年|\d{1,2}\s*月|\d{1,2}/\d{1,2}|\bFY\s?\d{4}"
+    r"|[同翌本今昨前来]\s?年度?(?![度比]|同期)|[今先来前翌]月\s*\d{1,2}\s*日",
 )
 # A figure: digits, or kanji numerals as laws and rules write them (委員二十人以内, 任期は二年).
 NUMBER = r"(?:\d[\d,.]*|[〇一二三四五六七八九十百千]+)"
@@ -81,6 +84,8 @@ DEFINED = re.compile(
 _DEFINITION = r"」?\s*(?:\(|（|とは)[^。]*?(?:をいう|をいいます|を指す|を指します|を意味する|のことをいう)"
 # A plan or the next meeting (次回, 予定, "will", "next"): its document announces it before it happens.
 UPCOMING = re.compile(r"次回|次の|今後|予定|見込み|\bnext\b|\bupcoming\b|\bscheduled\b|\bplanned\b|\bwill\b", re.IGNORECASE)
+# A date said to be not yet fixed: 「8月以降の部会の日程につきましては、現在調整中」, 「開催日は未定」.
+UNDECIDED = re.compile(r"調整中|未定|決まり次第|決定次第|確定次第")
 UNTIL = re.compile(r"いつまで|締切|締め切り|期限|\buntil\b|\bdeadline\b|by when", re.IGNORECASE)
 
 
@@ -177,7 +182,16 @@ def date_spans(text: str) -> list[tuple[int, int]]:
 
 
 def has_date(text: str) -> bool:
-    return bool(date_spans(text))
+    """``text`` gives a date, in a sentence that does not say it is yet to be fixed
+    (「11月以降の部会の日程につきましては、現在調整中」 gives no date)."""
+    return any(not UNDECIDED.search(clause(text, start, end)) for start, end in date_spans(text))
+
+
+def clause(text: str, start: int, end: int) -> str:
+    """The sentence or line of ``text`` around ``text[start:end]``."""
+    lo = max(text.rfind("\n", 0, start), text.rfind("。", 0, start)) + 1
+    ends = [i for i in (text.find("\n", end), text.find("。", end)) if i >= 0]
+    return text[lo:min(ends, default=len(text))]
 
 
 def wanted_unit(question: str) -> str | None:
