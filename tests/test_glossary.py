@@ -50,6 +50,19 @@ def test_an_adjective_the_dictionary_does_not_gloss_is_read_as_its_noun(glossary
     assert "行政上" in alternatives(administrative) and "行政" not in alternatives(administrative)
 
 
+def test_a_gloss_with_a_qualifier_in_brackets_translates_the_word(glossary):
+    # JMdict glosses 審議会 "council (deliberative, consultative)" and 会長 "president (of a society)"
+    (council,) = glossary.groups("council")
+    assert {"審議会", "協議会"} <= alternatives(council)
+    (president,) = glossary.groups("president")
+    assert "会長" in alternatives(president)
+    # "start (of) filming" is not a gloss of "start": the brackets do not end it
+    from stiqa.qa.glossary import _QUALIFIER
+
+    assert _QUALIFIER.fullmatch("council (deliberative, consultative)")[1] == "council"
+    assert _QUALIFIER.fullmatch("start (of) filming") is None
+
+
 def test_phrases_are_taken_whole_where_the_dictionary_has_them(glossary):
     groups = glossary.groups("Which bar association submitted comments?")
     found = [alternatives(g) for g in groups]

@@ -42,8 +42,13 @@ FROM SenseGloss g
 JOIN Sense s ON s.ID = g.sid
 LEFT JOIN Kanji k ON k.idseq = s.idseq
 LEFT JOIN Kana n ON n.idseq = s.idseq AND k.ID IS NULL
-WHERE g.text IN ({}) AND +g.lang = 'eng'
+WHERE (g.text IN ({}) OR {}) AND +g.lang = 'eng'
 """
+# A gloss with its qualifier in brackets: "council (deliberative, consultative)" -> 審議会,
+# "president (of a society)" -> 会長. Looked up as a range of the text index: from "council (" to
+# "council )", since ")" follows "(" in every collation.
+_QUALIFIED = "(g.text >= ? AND g.text < ?)"
+_QUALIFIER = re.compile(r"(.+?) \([^()]*\)")
 # Names of organisations, places and works from JMnedict, which jamdict-data ships beside
 # JMdict: "Ministry of Justice" -> 法務省, "Tohoku University" -> 東北大学. Looked up only for
 # phrases of two words or more, as written: a single word names too many things (Ida -> 井田,
@@ -130,7 +135,11 @@ class Glossary:
         found: dict[str, set[str]] = {}
         verbal: dict[str, set[str]] = {}
         if looked:
-            for gloss, head, suru in self._db().execute(_LOOKUP.format(",".join("?" * len(looked))), looked):
+            query = _LOOKUP.format(",".join("?" * len(looked)), " OR ".join([_QUALIFIED] * len(looked)))
+            ranges = [bound for g in looked for bound in (f"{g} (", f"{g} )")]
+            for gloss, head, suru in self._db().execute(query, looked + ranges):
+                bare = _QUALIFIER.fullmatch(gloss)
+                gloss = bare[1] if bare else gloss
                 if head and gloss in spelled:
                     found.setdefault(spelled[gloss], set()).add(head)
                 if head and suru:
