@@ -136,6 +136,22 @@ def test_an_english_sentence_quoting_a_japanese_term_is_held_to_the_english_thre
     assert not assistant.extractor.extract(q, r.search(q, 5, "hybrid", {}))[1].japanese
 
 
+def test_a_passage_on_another_country_does_not_answer(assistant):
+    from stiqa.records import Citation, Passage
+
+    def passage(text: str, section: str = "") -> Passage:
+        return Passage("p", text, Citation("doc", 1, section, 0, len(text)))
+
+    r = assistant.retriever
+    japan = r.query("How much did the Japanese government budget for AI safety?", "hybrid", {})
+    about = assistant.extractor.about_country
+    assert not about(japan, passage("NSFは、計11の研究プロジェクトに総額1,090万ドルを助成", "1-1.米国"))
+    assert about(japan, passage("我が国では、AIセーフティ・インスティテュートを設立した。米国に続く。"))
+    assert about(japan, passage("AIセーフティ・インスティテュートの予算を計上した。"))  # names no country
+    plain = r.query("AIセーフティ・インスティテュートの予算はいくらですか？", "hybrid", {})
+    assert about(plain, passage("NSFは総額1,090万ドルを助成", "1-1.米国"))  # the question names none
+
+
 def test_the_value_answering_the_question_has_the_question_s_words_beside_it(assistant):
     r = assistant.retriever
     q = r.query("区分所有法制の中間試案に寄せられた意見のうち、賛成意見は何件でしたか？", "hybrid", {})

@@ -76,6 +76,17 @@ def test_a_date_relative_to_the_document_is_a_date_and_one_yet_to_be_fixed_is_no
     assert has_date("次回は令和5年10月4日水曜日を予定しております。11月以降の日程は調整中です。")
 
 
+def test_the_countries_a_text_names_in_either_language():
+    from stiqa.qa.kinds import countries
+
+    assert countries("How much did the Japanese government budget for it?") == {"JP"}
+    assert countries("日本国内の生成ＡＩの利用率") == {"JP"} and countries("我が国の研究者数") == {"JP"}
+    assert countries("ＥＵのＡＩ法案が欧州議会で採択") == {"EU"}  # full-width letters too
+    assert countries("米国・国立科学財団(NSF)と英国のAI安全研究所") == {"US", "UK"}
+    assert countries("インド太平洋地域の中国地方") == set()  # a region, not a country
+    assert countries("委員は法務大臣が任命する") == set()
+
+
 def test_a_year_of_the_calendar_is_not_a_figure():
     from stiqa.qa.kinds import has_quantity, quantity_spans
 

@@ -21,7 +21,9 @@ question's words is shown.
 Whether to answer at all is decided by :class:`Evidence`: the excerpt must
 hold the kind of answer the question asks for (a date for "いつ", a figure in
 the unit asked for "何人" or "いくら"), come from a passage that gives the meeting
-or paper the question names by number (「第30回会議」; its title and section count), and an
+or paper the question names by number (「第30回会議」; its title and section count) and, when
+the question names a country, from one on that country or on none (「米国」 alone does not answer
+a question on Japan's budget), and an
 evidence score (how much closer the best passage comes to the question than ordinary policy
 text that stiqa ships, plus a little for how many of the question's words the top passages
 hold, less a little when the clause of the excerpt's date or figure holds few of them) must
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 from stiqa.dates import find_dates
 from stiqa.index import Index
 from stiqa.index.lexical import STOP_WORDS, Group
-from stiqa.qa.kinds import clause, is_start, value_spans
+from stiqa.qa.kinds import clause, countries, is_start, value_spans
 from stiqa.qa.retrieve import Query, Retrieved, designators
 from stiqa.qa.words import WordStats
 from stiqa.records import Answer, Hit, Passage
@@ -75,12 +77,14 @@ class Evidence:
     background: float = 0.0  # the question's mean cosine to text that only sounds like the documents
     named_found: bool = True  # the answer's passage, title or section gives a numbered name the question gives
     anchored: float = 1.0  # share of the question's words in the clause of the excerpt's date or figure
+    country_found: bool = True  # the answer's passage is about a country the question asks about, or names none
 
     @property
     def fits(self) -> bool:
         """The excerpt is an answer of the kind asked for, about the meeting or paper the
-        question names (第30回会議 is not answered from the minutes of the 9th)."""
-        return self.kind_found and self.named_found
+        question names (第30回会議 is not answered from the minutes of the 9th) and the country
+        it asks about (Japan's budget is not answered by a passage on the United States')."""
+        return self.kind_found and self.named_found and self.country_found
 
     @property
     def score(self) -> float:
@@ -191,7 +195,7 @@ class AnswerExtractor:
         )
         evidence = Evidence(
             retrieved.distinctiveness, cov, bool(kind_found), japanese, retrieved.top, q.background, best.named,
-            self.anchored(q, text, matched),
+            self.anchored(q, text, matched), self.about_country(q, passage),
         )
         dated = self.date_in(text, wanted, reference, q.until, q.since, q.groups, q.names) if q.wants_date else None
         date, end = dated or (None, None)
@@ -264,6 +268,14 @@ class AnswerExtractor:
         words = set(self.tokenizer.words(piece))
         found = sum(any(words.issuperset(alt) for alt in group) for group in groups)
         return len(wanted & words) + found + len(names & designators(piece))
+
+    def about_country(self, q: Query, passage: Passage) -> bool:
+        """``passage``, with its section, names a country the question asks about, or none at
+        all: a passage on the United States alone does not answer a question on Japan."""
+        if not q.countries:
+            return True
+        named = countries(f"{passage.citation.section}\n{passage.text}")
+        return not named or bool(named & q.countries)
 
     def gives_names(self, q: Query, passage: Passage) -> bool:
         """``passage``, with its title and section, gives a numbered name the question gives

@@ -8,6 +8,7 @@ close its wording. Retrieval and answer extraction give such passages a small pr
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from stiqa.dates import DateMention, find_dates, is_fraction, iso_span, mention_span
 
@@ -94,6 +95,30 @@ WHERE = re.compile(
     r"どこで(?!す)|場所|会場|\bvenue\b|\bwhere\b.*\b(?:held|hold|take place|took place|meet|met)\b", re.IGNORECASE
 )
 PLACE = re.compile(r"会議室|会場|ホール|庁舎|号館|\d+\s*階|オンライン|ウェブ会議|[Ww]eb会議|場\s*所")
+
+
+# The countries and unions policy text compares, by their Japanese and English names. A
+# Japanese paper speaks of its own country as 我が国 or 国内.
+COUNTRIES = {
+    "JP": r"日本|我が国|わが国|本邦|国内|\bJapan(?:ese)?\b",
+    "US": r"米国|アメリカ|米政府|\bUS\b|\bU\.S\.|United States|\bAmerican?\b",
+    "UK": r"英国|イギリス|\bUK\b|United Kingdom|\bBritish\b|\bBritain\b",
+    "CN": r"中国(?!地方)|\bChina\b|\bChinese\b",
+    "EU": r"\bEU\b|欧州|\bEurope(?:an)?\b",
+    "DE": r"ドイツ|\bGerman(?:y)?\b",
+    "FR": r"フランス|\bFrance\b|\bFrench\b",
+    "KR": r"韓国|\b(?:South )?Korea(?:n)?\b",
+    "CA": r"カナダ|\bCanad(?:a|ian)\b",
+    "IN": r"インド(?!太平洋|ネシア)|\bIndia(?:n)?\b",
+    "SG": r"シンガポール|\bSingapore(?:an)?\b",
+}
+_COUNTRY = {code: re.compile(pattern) for code, pattern in COUNTRIES.items()}
+
+
+def countries(text: str) -> frozenset[str]:
+    """The countries ``text`` names ("日本の生成AI", "the Japanese government" -> {"JP"})."""
+    text = unicodedata.normalize("NFKC", text)  # ＥＵ
+    return frozenset(code for code, pattern in _COUNTRY.items() if pattern.search(text))
 
 
 def wants_place(question: str) -> bool:

@@ -32,6 +32,7 @@ from stiqa.normalize import char_grams, has_japanese, normalize_query
 from stiqa.qa import rank
 from stiqa.qa.glossary import Glossary
 from stiqa.qa.kinds import (
+    countries,
     defined_term,
     defines,
     has_date,
@@ -130,6 +131,7 @@ class Query:
     clock: bool = False  # asks what time of day (何時に): an answer gives a clock time
     place: bool = False  # asks where something is held (どこで開催): an answer names a venue
     upcoming: bool = False  # asks when a plan or the next meeting is: a date given as planned, or after its document's
+    countries: frozenset[str] = field(default_factory=frozenset)  # the countries it asks about (see kinds.countries)
 
     @property
     def asks_kind(self) -> bool:
@@ -237,7 +239,7 @@ class Retriever:
             "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
             "names": designators(text), "until": wants_end(text), "since": wants_start(text),
             "term": defined_term(text), "period": wants_span(text), "clock": wants_time(text), "place": wants_place(text),
-            "upcoming": when and wants_upcoming(text),
+            "upcoming": when and wants_upcoming(text), "countries": countries(text),
         }
 
     def rows(self, docs: frozenset[str] | None) -> np.ndarray | None:
