@@ -85,6 +85,8 @@ def test_the_countries_a_text_names_in_either_language():
     assert countries("米国・国立科学財団(NSF)と英国のAI安全研究所") == {"US", "UK"}
     assert countries("インド太平洋地域の中国地方") == set()  # a region, not a country
     assert countries("委員は法務大臣が任命する") == set()
+    assert countries("政府は、閣議決定した計画に基づき") == {"JP"}  # a Japanese paper's own government
+    assert countries("英国政府と米国の連邦政府") == {"UK", "US"}
 
 
 def test_a_year_of_the_calendar_is_not_a_figure():

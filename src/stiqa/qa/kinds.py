@@ -98,9 +98,10 @@ PLACE = re.compile(r"会議室|会場|ホール|庁舎|号館|\d+\s*階|オン�
 
 
 # The countries and unions policy text compares, by their Japanese and English names. A
-# Japanese paper speaks of its own country as 我が国 or 国内.
+# Japanese paper speaks of its own country as 我が国 or 国内, and of its government, cabinet and
+# Diet without naming the country (政府は, 閣議決定; not 英国政府 or 連邦政府).
 COUNTRIES = {
-    "JP": r"日本|我が国|わが国|本邦|国内|\bJapan(?:ese)?\b",
+    "JP": r"日本|我が国|わが国|本邦|国内|(?<![国邦州])政府|内閣|閣議|国会|\bJapan(?:ese)?\b",
     "US": r"米国|アメリカ|米政府|\bUS\b|\bU\.S\.|United States|\bAmerican?\b",
     "UK": r"英国|イギリス|\bUK\b|United Kingdom|\bBritish\b|\bBritain\b",
     "CN": r"中国(?!地方)|\bChina\b|\bChinese\b",
