@@ -61,6 +61,10 @@ def test_a_gloss_with_a_qualifier_in_brackets_translates_the_word(glossary):
 
     assert _QUALIFIER.fullmatch("council (deliberative, consultative)")[1] == "council"
     assert _QUALIFIER.fullmatch("start (of) filming") is None
+    # a phrase is taken only as glossed exactly: "open access (library)" is 開架, open stacks,
+    # and would stand in for "open" and "access" (公開, アクセス)
+    found = [alternatives(g) for g in glossary.groups("immediate open access")]
+    assert not any("開架" in g for g in found) and any("アクセス" in g for g in found)
 
 
 def test_phrases_are_taken_whole_where_the_dictionary_has_them(glossary):

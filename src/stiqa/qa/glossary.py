@@ -135,8 +135,11 @@ class Glossary:
         found: dict[str, set[str]] = {}
         verbal: dict[str, set[str]] = {}
         if looked:
-            query = _LOOKUP.format(",".join("?" * len(looked)), " OR ".join([_QUALIFIED] * len(looked)))
-            ranges = [bound for g in looked for bound in (f"{g} (", f"{g} )")]
+            # Qualified glosses of single words only: a phrase's qualifier narrows it to one field
+            # ("open access (library)" is 開架), and a phrase stands in for its words' own translations.
+            single = [g for g in looked if " " not in spelled.get(g, g)]
+            query = _LOOKUP.format(",".join("?" * len(looked)), " OR ".join([_QUALIFIED] * len(single)) or "0")
+            ranges = [bound for g in single for bound in (f"{g} (", f"{g} )")]
             for gloss, head, suru in self._db().execute(query, looked + ranges):
                 bare = _QUALIFIER.fullmatch(gloss)
                 gloss = bare[1] if bare else gloss
