@@ -85,16 +85,22 @@ def forms(word: str) -> list[str]:
     return list(dict.fromkeys(f for f in out if len(f) > 1))
 
 
+def _reformed(word: str, endings: tuple[tuple[str, str], ...], min_stem: int) -> list[str]:
+    """``word`` with each of ``endings``' first parts replaced by its second, where the stem
+    left is longer than ``min_stem`` letters."""
+    return [word[: len(word) - len(end)] + new for end, new in endings if word.endswith(end) and len(word) > len(end) + min_stem]
+
+
 def acts(word: str) -> list[str]:
     """The nouns English may make of ``word`` as a verb, by its regular endings (appoint ->
     appointment, approve -> approval, decide -> decision); most are not words, and find nothing."""
-    return [word[: len(word) - len(end)] + noun for end, noun in _ACTS if word.endswith(end) and len(word) > len(end) + 2]
+    return _reformed(word, _ACTS, 2)
 
 
 def related(word: str) -> list[str]:
     """The nouns ``word`` may be the adjective of (legislative -> legislation, regulatory ->
     regulation, technological -> technology); most are not words, and find nothing."""
-    return [word[: len(word) - len(end)] + noun for end, noun in _RELATED if word.endswith(end) and len(word) > len(end) + 3]
+    return _reformed(word, _RELATED, 3)
 
 
 def spellings(phrase: str) -> list[str]:

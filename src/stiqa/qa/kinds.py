@@ -40,6 +40,7 @@ QUANTITY = re.compile(
     r"|分|歳|匹|頭|円|ドル|ユーロ|メートル)"
 )
 # A figure in 年 that is a year of the calendar, not a number of years: 2024年, R3年度, 令和3年4月.
+WESTERN_YEAR = re.compile(r"(?:19|20)\d\d\s*年")
 ERA_BEFORE = re.compile(r"(?:令和|平成|昭和|[RHＲＨ])[\d元\s\-–~〜～、・]*$")  # also the end of 令和6–7年
 YEAR_AFTER = re.compile(r"\s*(?:度|\d{1,2}\s*月)")
 # The unit a "how many" question asks for, where it names one.
@@ -249,7 +250,7 @@ def _calendar_year(text: str, m: re.Match) -> bool:
     if not m.group().endswith("年"):
         return False
     return bool(
-        re.fullmatch(r"(?:19|20)\d\d\s*年", m.group())
+        WESTERN_YEAR.fullmatch(m.group())
         or ERA_BEFORE.search(text, 0, m.start())
         or YEAR_AFTER.match(text, m.end())
     )
