@@ -113,10 +113,15 @@ def test_headings_by_the_numbering_of_japanese_documents():
     assert heading_level("2 論点の検討順序") == 5
     assert heading_level("(3) 複数通発行について") == 6
     assert heading_level("ア 第3号について") == 7
+    assert heading_level("1-2.英国") == 4  # a white paper's subsection under 第1節
+    assert heading_level("第1-3-5表/博士トレーニングセンター採択拠点") == 8  # a caption, under every section
+    assert heading_level("図2 コアデータモデルの全体像") == 8
     # Body text, meetings, tables of contents and figures are not headings.
     assert heading_level("第15回会議を開会いたします。") is None
     assert heading_level("第5 電子船荷証券記録の類型........38") is None
     assert heading_level("10 50,000") is None
+    assert heading_level("10-12時に開催") is None
+    assert heading_level("表1のとおり") is None
 
 
 def test_running_heads_and_page_numbers_recur_and_are_dropped():
@@ -125,6 +130,25 @@ def test_running_heads_and_page_numbers_recur_and_are_dropped():
     doc, repaired = _doc("\f".join(pages), "paper.txt")
     texts = [u.text.text for page in repaired for u in page.units]
     assert texts == [f"{t}について説明が続きます。" for t in topics]
+
+
+def test_a_chapter_tab_under_the_running_head_is_dropped_too():
+    """A white paper's chapter tab, one glyph a line (第 / 3 / 章), sits under the running head
+    and the page number: once those are found, the lines below them are looked at again."""
+    topics = ["研究開発", "人材育成", "国際協力", "産学連携", "計算資源"]
+    body = ["{}について説明が続きます。", "{}の予算は増えています。", "{}の計画を示します。", "{}の課題を述べます。"]
+    pages = [
+        "\n".join([f"第3章 AI関連研究開発の世界の動向\n{n}\n第\n3\n章"] + [b.format(t) for b in body])
+        for n, t in enumerate(topics, 1)
+    ]
+    _, repaired = _doc("\f".join(pages), "paper.txt")
+    assert [u.text.text for u in repaired[0].units] == [b.format(topics[0]) for b in body]
+
+
+def test_a_short_heading_ends_its_line():
+    """「1-4.ドイツ」 above 「ドイツは…」 is a heading, not the start of the sentence below it."""
+    _, repaired = _doc("1-4.ドイツ\nドイツは2018年にAI戦略を策定しました。\n")
+    assert [u.text.text for u in repaired[0].units] == ["1-4.ドイツ", "ドイツは2018年にAI戦略を策定しました。"]
 
 
 def test_a_heading_line_is_not_joined_to_the_line_before():

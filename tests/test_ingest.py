@@ -39,6 +39,12 @@ def make_pdf(pages: list[str]) -> bytes:
         )
         kids.append(f"{len(objects)} 0 R")
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[str]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1; the first is the catalogue), with its
+    cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -282,8 +288,85 @@ def test_furigana_and_footnote_markers_are_small_runs_between_ordinary_text():
     body = "人工知能とビッグデータ技術の全体を"
     text = f"{body}俯瞰図ふかんずで示す1。\n注 小さな注記"
     sizes = [10.0] * (len(body) + 3) + [5.0] * 4 + [10.0] * 3 + [5.0] + [10.0, 0.0] + [5.0] * 7
-    runs = small_runs(text, sizes)
+    runs = small_runs(text, sizes, 10.0)
     assert [text[a:b] for a, b in runs] == ["ふかんず", "1"]  # the note, small as a whole, stays
+
+
+def test_the_body_size_is_that_of_the_japanese_text_however_long_the_notes():
+    from stiqa.ingest.pdf import body_size
+
+    body = "米国のバイデン政権は、2023年5月に取組方針を示しました。"
+    note = "3 The White House https://www.whitehouse.gov/briefing-room/presidential-actions/2023/10/30/"
+    assert len(note) > len(body)
+    assert body_size(body + note, [10.5] * len(body) + [7.0] * len(note)) == 10.5
+    assert body_size(note, [7.0] * len(note)) == 7.0  # no Japanese: the commonest size of all
+    assert body_size("", []) == 0.0
+
+
+def test_fine_print_is_the_lines_set_well_under_the_body_size():
+    from stiqa.ingest.pdf import fine_lines
+
+    lines = ["人工知能に関する研究開発を推進しています。", "4 National Institute of Standards and Technology", "見出し 注1"]
+    text = "\r\n".join(lines)
+    sizes = [10.5] * len(lines[0]) + [0, 0] + [7.0] * len(lines[1]) + [0, 0] + [10.5] * 4 + [5.0] * 3
+    assert [text[a:b] for a, b in fine_lines(text, sizes, 10.5)] == [lines[1]]  # a marker alone is not a fine line
+
+
+def make_pdf_lines(lines: list[tuple[str, int]]) -> bytes:
+    """A one-page PDF of ASCII lines (Helvetica), each at its own font size, top to bottom."""
+    ops = "".join(f"BT /F1 {size} Tf 72 {720 - 20 * n} Td ({text}) Tj ET " for n, (text, size) in enumerate(lines))
+    content = ops.encode()
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        f"<< /Length {len(content)} >>\nstream\n{content.decode()}\nendstream",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
+        "/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
+    ]
+    return pdf_file(objects)
+
+
+def test_a_footnote_in_fine_print_is_read_after_the_sentence_it_interrupts():
+    """A footnote set between two lines of one sentence (the foot of a column) is read after
+    the page's body, the sentence whole, and is not a heading: "4 National Institute…" would
+    otherwise read as section 4 and name the passages below it."""
+    from stiqa.ingest.segment import Segmenter, document_passages
+
+    data = make_pdf_lines([
+        ("The agency set up its new safety institute", 12),
+        ("4 National Institute of Standards and Technology", 7),
+        ("inside the national standards laboratory in 2023.", 12),
+        ("It works with companies on the testing of models.", 12),
+    ])
+    extracted = read_bytes(data, "note.pdf")
+    assert [extracted.text[a:b].strip() for a, b in extracted.fine] == ["4 National Institute of Standards and Technology"]
+    _, pages = repair_document("note.pdf", extracted)
+    units = pages[0].units
+    assert units[0].text.text.startswith("The agency set up its new safety institute inside the national")
+    assert (units[-1].text.text, units[-1].fine) == ("4 National Institute of Standards and Technology", True)
+    passages = document_passages(pages, Segmenter())
+    assert not any(p.citation.section.startswith("4 National") for p in passages)
+
+
+def test_a_white_paper_reads_its_sections_not_its_footnotes_and_captions():
+    """The MEXT white paper's chapter 3: sections 1-1.米国 … 1-9.シンガポール under 第1節, its
+    footnotes (7 points under 10.5) neither headings nor breaks in a sentence, its tables'
+    captions under the section they sit in, and furigana dropped on pages where the notes
+    outweigh the text."""
+    from stiqa.ingest.segment import Segmenter, document_passages
+
+    pdf = DEV_CORPUS / "whitepaper" / "mext-sti-whitepaper-r6-ch3.pdf"
+    if not pdf.exists():
+        pytest.skip(f"no development corpus at {DEV_CORPUS}")
+    extracted = read_file(pdf)
+    _, pages = repair_document(pdf.name, extracted)
+    body = "\n".join(u.text.text for p in pages for u in p.units if not u.fine)
+    assert "内に米国AI安全研究所" in body  # one sentence across the footnotes of its column
+    assert "牽引けんいん" not in body and "牽引する" in body
+    sections = {p.citation.section for p in document_passages(pages, Segmenter())}
+    assert {"1-1.米国", "1-3.欧州連合(EU)", "1-7.カナダ"} <= {s.split(" > ")[-1] for s in sections}
+    assert not any(s.split(" > ")[0][0].isdigit() and "-" not in s.split(" > ")[0][:4] for s in sections), sections
+    assert not any(s.startswith("第1-3-5表") for s in sections)  # a caption names what is under it only
 
 
 def test_furigana_in_a_real_pdf_is_hidden_from_passages():

@@ -81,6 +81,27 @@ def test_passages_carry_their_section_path_and_speaker():
     }
 
 
+def test_speakers_in_brackets_open_turns_and_are_not_headings():
+    """Minutes that write their speakers in brackets (【濵口主査】, 【事務局(佐藤)】), as other
+    ministries' do: each turn starts a passage that knows who speaks, and a short turn is not
+    read as a heading that would name the passages after it."""
+    from tests.test_corpus import _doc
+
+    turns = [
+        "【濵口主査】 " + "資料について御説明をお願いします。" * 10,
+        "【事務局(佐藤)】 " + "資料1に沿って予算の状況を御説明いたします。" * 8,
+        "【田中委員】 ありがとうございました",
+        "【濵口主査】 " + "ほかに御意見はございますか。" * 10,
+    ]
+    opening = "科学技術・学術審議会\n研究振興部会(第1回)議事録\n\n第１　日　時　　令和６年４月１日（月）\n第２　場　所　　第一会議室\n\n"
+    _, pages = _doc(opening + "\n".join(turns) + "\n")
+    passages = document_passages(pages, Segmenter())
+    sections = [p.citation.section for p in passages]
+    assert "第2 場 所 第一会議室 > 事務局(佐藤)" in sections
+    assert {s.split(" > ")[-1] for s in sections if " > " in s} == {"濵口主査", "事務局(佐藤)", "田中委員"}
+    assert not any("【" in s for s in sections)  # 【田中委員】 ありがとうございました is no heading
+
+
 def test_a_heading_starts_a_passage():
     from tests.test_corpus import _doc
 

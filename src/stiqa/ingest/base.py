@@ -42,6 +42,9 @@ class Extracted:
     # Spans of ``text`` that are markup, not words (Markdown's "## ", "**", "](url)"): kept
     # in the text, so that offsets index the file, but left out of passages.
     hidden: list[tuple[int, int]] = field(default_factory=list)
+    # Spans of ``text`` in fine print (a PDF's footnotes and a figure's notes): read after the
+    # body text of their page, and never as headings.
+    fine: list[tuple[int, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the reader could not use, for the build's log
 
     def __post_init__(self) -> None:

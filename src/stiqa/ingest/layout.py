@@ -62,6 +62,7 @@ class Unit:
     block: int = 0
     vertical: bool = False
     last_len: int = 0
+    fine: bool = False  # fine print (a footnote): never a heading (see Extracted.fine)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Line:
     text: Mapped
     item: bool
     vertical: bool = False
+    fine: bool = False
 
 
 @dataclass
@@ -119,7 +121,7 @@ def _merge_vertical(lines: list[Line]) -> list[Line]:
             j += 1
         run = lines[i:j]
         if len(run) >= 3 and sum(len(x.text) == 1 and not x.text.text.isdigit() for x in run) >= 2:
-            out.append(Line(Mapped.join([x.text for x in run]), False, vertical=True))
+            out.append(Line(Mapped.join([x.text for x in run]), False, vertical=True, fine=run[0].fine))
             i = j
         else:
             out.append(lines[i])
@@ -140,6 +142,11 @@ def should_join(prev: Unit, nxt: Line, across_blank: bool = False) -> bool:
     a, b = text[-1], nxt.text.text[0]
     if a in TERMINAL or b in HEADING_OPEN or heading_level(nxt.text.text) is not None:
         return False
+    width = ITEM_WRAP_WIDTH if prev.item else WRAP_WIDTH
+    if heading_level(text) is not None and prev.last_len < width:
+        # A heading short of the wrap width ends there ("1-4.ドイツ" above "ドイツは…"),
+        # unless its phrase plainly goes on.
+        return a in "、，," or a in OPENING or b in CLOSING
     if PAGE_NUMBER.match(text) or PAGE_NUMBER.match(nxt.text.text):
         return False
     if a in "、，," or a in OPENING or b in "、。，．,." or b in CLOSING:
@@ -160,7 +167,6 @@ def should_join(prev: Unit, nxt: Line, across_blank: bool = False) -> bool:
         return True
     if a.isdigit() and b in COUNTERS:  # a number and its unit: 令和4 | 年)11月
         return True
-    width = ITEM_WRAP_WIDTH if prev.item else WRAP_WIDTH
     return prev.last_len >= width and not (is_ascii_alnum(a) and not is_ascii_alnum(b))
 
 
@@ -170,34 +176,46 @@ def _separator(prev: Mapped, nxt: Mapped) -> str:
 
 
 def layout_units(
-    raw_lines: list[tuple[str, int]], wrapped: bool = True, hidden: bytearray | None = None
+    raw_lines: list[tuple[str, int]],
+    wrapped: bool = True,
+    hidden: bytearray | None = None,
+    fine: bytearray | None = None,
 ) -> list[Unit]:
     """Repair one page's lines into units (see module docstring); lines that are not
-    ``wrapped`` are units each, as they are. ``hidden`` marks markup to leave out."""
+    ``wrapped`` are units each, as they are. ``hidden`` marks markup to leave out, ``fine``
+    fine print (both indexed by offset in the document): fine print is read after the rest
+    of the page, in blocks of its own, so that a sentence broken by the footnotes at the
+    foot of a column reads whole."""
     if not wrapped:
         return [
             Unit(fix_vertical_glyphs(line.text), line.item)
             for line in (_read_line(raw, base, hidden) for raw, base in raw_lines) if line is not None
         ]
     blocks: list[list[Line]] = [[]]
+    notes: list[list[Line]] = [[]]
     for raw, base in raw_lines:
         line = _read_line(raw, base, hidden)
+        if line is not None and fine is not None and line.text.src:
+            line.fine = 2 * sum(fine[i] for i in line.text.src) > len(line.text.src)
         if line is None:
             if blocks[-1]:
                 blocks.append([])
-        else:
-            blocks[-1].append(line)
+        if line is None or not line.fine:
+            if notes[-1]:
+                notes.append([])
+        if line is not None:
+            (notes if line.fine else blocks)[-1].append(line)
     units: list[Unit] = []
-    for b, block in enumerate(x for x in blocks if x):
+    for b, block in enumerate(x for x in blocks + notes if x):
         for line in _merge_vertical(block):
             line.text = fix_vertical_glyphs(line.text)
             prev = units[-1] if units else None
-            if prev and prev.block >= b - 1 and should_join(prev, line, prev.block < b):
+            if prev and prev.block >= b - 1 and prev.fine == line.fine and should_join(prev, line, prev.block < b):
                 prev.text = Mapped.join([prev.text, line.text], _separator(prev.text, line.text))
                 prev.block = b
                 prev.last_len = len(line.text)
             else:
-                units.append(Unit(line.text, line.item, b, line.vertical, len(line.text)))
+                units.append(Unit(line.text, line.item, b, line.vertical, len(line.text), line.fine))
     if units and units[-1].text.text.isdigit():  # a page number
         units.pop()
     while units and PAGE_NUMBER.match(units[0].text.text):  # "- 1 -" or "10" atop the page
@@ -212,7 +230,7 @@ def find_title(units: list[Unit], search: int = 8) -> tuple[int | None, str]:
     is left out of the page's passages, so a long unit (a paragraph) never is one."""
     for i, u in enumerate(units[:search]):
         t = u.text.text
-        if len(t) > TITLE_MAX_CHARS or t.endswith("。"):
+        if len(t) > TITLE_MAX_CHARS or t.endswith("。") or u.fine:
             continue
         if _REFERENCE in t:
             return i, t[t.index(_REFERENCE):].strip()
@@ -221,26 +239,33 @@ def find_title(units: list[Unit], search: int = 8) -> tuple[int | None, str]:
     return None, ""
 
 
+def _marks(size: int, spans: list[tuple[int, int]]) -> bytearray | None:
+    """The characters of ``spans`` marked 1 in a text of ``size`` characters (None: no spans)."""
+    if not spans:
+        return None
+    marks = bytearray(size)
+    for a, b in spans:
+        marks[a:b] = b"\1" * (b - a)
+    return marks
+
+
 def repair_document(name: str, extracted: Extracted) -> tuple[Document, list[RepairedPage]]:
     """Repair a whole document: its parts (pages or sections), their titles and units,
     each character pointing at its place in ``extracted.text``."""
     repaired: list[RepairedPage] = []
-    hidden = None
-    if extracted.hidden:
-        hidden = bytearray(len(extracted.text))
-        for a, b in extracted.hidden:
-            hidden[a:b] = b"\1" * (b - a)
+    hidden = _marks(len(extracted.text), extracted.hidden)
+    fine = _marks(len(extracted.text), extracted.fine)
     page_lines = [lines_of(extracted.text, part.start, part.end) for part in extracted.parts]
     furniture = running_lines(page_lines) if extracted.wrapped else set()
     for part, lines in zip(extracted.parts, page_lines):
         lines = [(raw, base) for raw, base in lines if line_key(raw) not in furniture]
-        units = layout_units(lines, extracted.wrapped, hidden)
+        units = layout_units(lines, extracted.wrapped, hidden, fine)
         if not units:
             continue
         title_at, title = find_title(units) if extracted.wrapped else (None, "")
         titled = bool(part.title or title)
         title = part.title or title or next(
-            (u.text.text for u in units if len(u.text) <= TITLE_MAX_CHARS and not PAGE_NUMBER.match(u.text.text)), f"{name} p.{part.number}"
+            (u.text.text for u in units if len(u.text) <= TITLE_MAX_CHARS and not u.fine and not PAGE_NUMBER.match(u.text.text)), f"{name} p.{part.number}"
         )
         page_text = Mapped.join([u.text for u in units], "\n")
         start, end = page_text.span()
@@ -263,21 +288,28 @@ HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (1, re.compile(r"^第\d+[部編]")),
     (2, re.compile(r"^第\d+章")),
     (3, re.compile(r"^第\d+節")),
-    (3, re.compile(r"^第\d+(?![\d条回号項])\s*\S")),
+    (3, re.compile(r"^第\d+(?![\d条回号項-])\s*\S")),  # not a figure's or table's number (第1-3-5表)
     (4, re.compile(r"^第\d+条")),
     (4, re.compile(r"^【[^】]+】")),
+    (4, re.compile(r"^\d{1,2}-\d{1,2}(?:\.(?!\d)|\s)\s*\S")),  # a white paper's 1-2.英国 under 第1節
     (5, re.compile(r"^\d{1,2}(?:\s+|\.(?!\d)\s*)\S")),
     (6, re.compile(r"^(?:\(\d{1,2}\)|[\u2474-\u2487])")),
     (7, re.compile(r"^[アイウエオカキクケコサシスセソタチツテト]\s")),
+    # A figure's or table's caption (第1-1-5表/主な基盤モデル…, 図2 …) names what lies under it,
+    # below every numbered section: the next heading of any level ends it.
+    (8, re.compile(r"^(?:第\d+(?:-\d+)+[図表]|[図表]\s*\d+(?:[-.]\d+)*(?=[\s/:]))")),
 )
 HEADING_MAX_CHARS = 50
 SECTION_LEVEL = 5  # from here down ("1", "(1)", "ア") a heading numbers a section, never a whole document
-# Who speaks in minutes: "○藤田部会長 それでは…" (the ○ is dropped as a bullet), by the
+# Who speaks in minutes: "○藤田部会長 それでは…" (the ○ is dropped as a bullet), or in
+# brackets, as other ministries write them ("【濵口主査】 それでは…", "【事務局(佐藤)】"), by the
 # role that Japanese minutes write after a speaker's name.
-SPEAKER = re.compile(
-    r"^(\S{0,12}?(?:委員長|副委員長|委員|幹事長|幹事|部会長|分科会長|会長|座長|議長|関係官|参考人"
-    r"|大臣|副大臣|政務官|局長|部長|課長|室長|審議官|参事官|事務局長|事務局))\s"
+_ROLES = (
+    r"(?:委員長代理|委員長|副委員長|委員|幹事長|幹事|部会長代理|部会長|分科会長|会長代理|会長|座長代理|座長"
+    r"|副主査|主査|議長|関係官|参考人|説明員|大臣|副大臣|政務官|局長|部長|課長|室長|審議官|参事官|事務局長|事務局)"
 )
+SPEAKER = re.compile(rf"^(\S{{0,12}}?{_ROLES})\s")
+SPEAKER_BRACKETED = re.compile(rf"^【(\S{{0,12}}?{_ROLES}(?:\([^)]{{1,12}}\))?)】\s*")
 _LEADERS = re.compile(r"(?:\.|…|・|‥){4,}")
 # Letter-spaced text: justified table cells and headings of PDFs ("東 京 大 学 大 学 院",
 # "法 制 審 議 会 令"). A space goes when it stands between two Japanese characters (kana,
@@ -296,14 +328,15 @@ def heading_level(text: str) -> int | None:
     the lines of a table of contents ("第1 総論 ....... 3")."""
     if len(text) > HEADING_MAX_CHARS or text.endswith("。") or not any(c.isalpha() for c in text):
         return None
-    if _LEADERS.search(text):
+    if _LEADERS.search(text) or SPEAKER_BRACKETED.match(text):  # 【佐藤委員】 opens a turn, not a section
         return None
     return next((level for level, pattern in HEADINGS if pattern.match(text)), None)
 
 
 def speaker_of(unit: Unit) -> str | None:
-    """The speaker a line of minutes starts with ("藤田部会長"), if it starts a turn."""
+    """The speaker a line of minutes starts with ("藤田部会長", "濵口主査"), if it starts a turn."""
     m = SPEAKER.match(unit.text.text) if unit.item else None
+    m = m or SPEAKER_BRACKETED.match(unit.text.text)
     return m.group(1) if m else None
 
 
@@ -321,7 +354,7 @@ def document_title(units: list[Unit]) -> str:
         level = heading_level(t)
         if not lines and level is not None and level >= SECTION_LEVEL:
             return ""
-        if (lines and level is not None) or u.item or len(t) > TITLE_LINE_CHARS or t.endswith("。"):
+        if (lines and level is not None) or u.item or u.fine or len(t) > TITLE_LINE_CHARS or t.endswith("。"):
             break
         lines.append(t)
         if len(lines) == TITLE_LINES:
@@ -343,15 +376,23 @@ def line_key(raw: str) -> str:
 def running_lines(pages: list[list[tuple[str, int]]]) -> set[str]:
     """The keys (:func:`line_key`) of running heads and feet: lines at a page's top or bottom
     that recur on many of the document's pages. Found by repetition, so they hold for any
-    document; a document of fewer than three pages has none."""
+    document; a document of fewer than three pages has none. Once some are found, the edge
+    is looked at again below them (and below page numbers): a white paper's chapter tab
+    (第 / ３ / 章, one glyph a line) sits under its running head and page number."""
     if len(pages) < RUNNING_MIN_PAGES:
         return set()
-    seen: Counter[str] = Counter()
-    for lines in pages:
-        body = [raw for raw, _ in lines if raw.strip()]
-        seen.update({line_key(raw) for raw in body[:EDGE_LINES] + body[-EDGE_LINES:]})
     need = max(RUNNING_MIN_PAGES, RUNNING_SHARE * len(pages))
-    return {key for key, n in seen.items() if key and n >= need}
+    keys = [[line_key(raw) for raw, _ in lines if raw.strip()] for lines in pages]
+    found: set[str] = set()
+    while True:
+        seen: Counter[str] = Counter()
+        for page in keys:
+            body = [k for k in page if k and k not in found]
+            seen.update(set(body[:EDGE_LINES] + body[-EDGE_LINES:]))
+        more = {key for key, n in seen.items() if n >= need}
+        if not more:
+            return found
+        found |= more
 
 
 def close_letter_spacing(m: Mapped) -> Mapped:

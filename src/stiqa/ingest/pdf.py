@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import io
 import re
-import statistics
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import numpy as np
 
 from stiqa.ingest.base import Extracted, Part, Reader, ReadError
 
@@ -49,25 +50,29 @@ class PdfReader(Reader):
             raise ReadError("the PDF has no pages")
         if not any(t.strip() for t in texts):
             raise ReadError(f"no text layer on any of its {len(texts)} pages (a scan? stiqa does not read images)")
+        body = body_size("".join(texts), [s for _, sizes in pages for s in sizes])
         parts: list[Part] = []
         hidden: list[tuple[int, int]] = []
+        fine: list[tuple[int, int]] = []
         pos = 0
-        for number, (page, small) in enumerate(pages, start=1):
+        for number, (page, sizes) in enumerate(pages, start=1):
             if page.strip():
                 parts.append(Part(number, pos, pos + len(page)))
-            hidden.extend((pos + a, pos + b) for a, b in small)
+            hidden.extend((pos + a, pos + b) for a, b in small_runs(page, sizes, body))
+            fine.extend((pos + a, pos + b) for a, b in fine_lines(page, sizes, body))
             pos += len(page) + 1
         title = " ".join(meta.get("Title", "").split())
         return Extracted(
-            "\f".join(texts), self.format, parts, title=title, page_count=len(texts), wrapped=True, hidden=hidden
+            "\f".join(texts), self.format, parts, title=title, page_count=len(texts), wrapped=True, hidden=hidden,
+            fine=fine,
         )
 
 
-def _page_text(pdf, index: int) -> tuple[str, list[tuple[int, int]]]:
+def _page_text(pdf, index: int) -> tuple[str, list[float]]:
     """The page's text in PDFium's order, one character per character of the page's text layer
     (so an offset into it is PDFium's character index, which its boxes use): line ends as
     PDFium writes them ("\r\n"), the hyphen it marks as U+FFFE at a line's end made "-".
-    With it, the spans of furigana and footnote markers (see :func:`small_runs`)."""
+    With it, each character's glyph size (0 for those PDFium made up, such as line ends)."""
     import pypdfium2.raw as pdfium_c
 
     page = pdf[index]
@@ -80,24 +85,40 @@ def _page_text(pdf, index: int) -> tuple[str, list[tuple[int, int]]]:
             textpage.close()
     finally:
         page.close()
-    return text.replace("\ufffe", "-").replace("\f", "\n"), small_runs(text, sizes)
+    return text.replace("\ufffe", "-").replace("\f", "\n"), sizes
 
 
-SMALL_GLYPHS = 0.7  # of the page's median font size: furigana and superscripts are about half
+def body_size(text: str, sizes: list[float]) -> float:
+    """The glyph size of a document's body text: the commonest size of its Japanese characters
+    (of all its characters, if it has none). Not the median of a page: a white paper's page
+    can hold more footnote than body (long English references in 7-point type under 10.5-point
+    text), and its furigana would then pass for ordinary text."""
+    found = np.round(np.asarray(sizes, dtype=np.float64), 1)
+    code = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    japanese = ((code >= 0x3041) & (code <= 0x30FF)) | ((code >= 0x4E00) & (code <= 0x9FFF))  # kana and kanji
+    if japanese.any():
+        found = found[japanese]
+    found = found[found > 0]
+    if not len(found):
+        return 0.0
+    values, counts = np.unique(found, return_counts=True)
+    return float(values[np.argmax(counts)])
+
+
+SMALL_GLYPHS = 0.7  # of the body's glyph size: furigana and superscripts are about half
+FINE_PRINT = 0.8  # of the body's glyph size: footnotes, sources and notes under a figure (7 or 8 points under 10.5)
 MAX_SMALL_RUN = 8
 _KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]+")
 _MARKER = re.compile(r"[0-9*※†‡]+|[\uff10-\uff19]+")
+_LINE = re.compile(r"[^\r\n]+")
 
 
-def small_runs(text: str, sizes: list[float]) -> list[tuple[int, int]]:
+def small_runs(text: str, sizes: list[float], body: float) -> list[tuple[int, int]]:
     """Furigana (ふかんず over 俯瞰図) and footnote markers (…とともに¹、): short runs of kana, or
-    of digits and marks, in glyphs much smaller than the page's text, between characters of
+    of digits and marks, in glyphs much smaller than the ``body`` size, between characters of
     ordinary size. A note set small as a whole is not a run between ordinary characters, so
     it stays."""
-    body = [s for c, s in zip(text, sizes) if not c.isspace() and s > 0]
-    if not body:
-        return []
-    limit = SMALL_GLYPHS * statistics.median(body)
+    limit = SMALL_GLYPHS * body
     small = [0 < s < limit and not c.isspace() for c, s in zip(text, sizes)]
     runs = []
     i = 0
@@ -116,6 +137,22 @@ def small_runs(text: str, sizes: list[float]) -> list[tuple[int, int]]:
             runs.append((i, j))
         i = j
     return runs
+
+
+def fine_lines(text: str, sizes: list[float], body: float) -> list[tuple[int, int]]:
+    """The lines set in fine print, most of their glyphs well under the ``body`` size:
+    footnotes, a figure's source and notes. Layout keeps them out of the body's flow (a
+    sentence runs on past the notes at the foot of a column) and never reads them as headings
+    ("4 National Institute of Standards and Technology" is note 4, not section 4)."""
+    glyphs = np.asarray(sizes, dtype=np.float64)
+    small = np.concatenate([[0], np.cumsum((glyphs > 0) & (glyphs < FINE_PRINT * body))])
+    drawn = np.concatenate([[0], np.cumsum(glyphs > 0)])
+    out = []
+    for m in _LINE.finditer(text):
+        a, b = m.span()
+        if 2 * (small[b] - small[a]) > drawn[b] - drawn[a]:
+            out.append((a, b))
+    return out
 
 
 @contextmanager

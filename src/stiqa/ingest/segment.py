@@ -56,7 +56,7 @@ class Outline:
     def read(self, unit: Unit) -> tuple[bool, bool]:
         """Take in one unit; whether it opens a section or a turn, and whether it is a heading."""
         text = unit.text.text
-        level = heading_level(text)
+        level = None if unit.fine else heading_level(text)
         if level is not None:
             self.headings = {k: v for k, v in self.headings.items() if k < level}
             self.headings[level] = unspaced(text)
