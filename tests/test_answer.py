@@ -252,3 +252,24 @@ def test_a_planned_date_is_not_a_past_one_of_the_document(dated):
     q = r.query("次回の第13回部会はいつ開催される予定ですか？", "hybrid", {})
     answer, evidence = dated.extractor.extract(q, r.search(q, 5, "hybrid", {}, frozenset({"minutes.txt"})))
     assert evidence.kind_found and answer.date == "2023-11-15"
+
+
+def test_an_articles_caption_alone_is_no_answer(tmp_path, embedder):
+    """The caption of the next article, 「(庶務)」 at the end of a passage, shares the question's
+    word but states nothing: the article under it answers."""
+    from stiqa.config import Settings
+    from stiqa.service.assistant import Assistant
+
+    (tmp_path / "corpus").mkdir()
+    articles = [
+        ("議事", "審議会は、委員及び議事に関係のある臨時委員の三分の一以上が出席しなければ、会議を開き、議決することができない。"),
+        ("部会", "審議会に部会を置くことができる。部会に属すべき委員は、会長が指名する。部会長は、部会の事務を総理する。"),
+        ("庶務", "審議会の庶務は、法務省大臣官房司法法制部司法法制課において処理する。"),
+        ("雑則", "この政令に定めるもののほか、審議会の議事及び部会に関し必要な事項は、審議会が定める。"),
+    ]
+    numerals = "七八九十"
+    text = "審議会令\n\n" + "".join(f"（{c}）\n第{n}条 {body}\n" for (c, body), n in zip(articles, numerals))
+    (tmp_path / "corpus" / "rules.txt").write_text(text, encoding="utf-8")
+    assistant = Assistant.build(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"), embedder)
+    answer = _excerpt(assistant, "審議会の庶務はどこが担当していますか？")
+    assert "司法法制課において処理する" in answer.text

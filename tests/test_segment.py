@@ -102,6 +102,27 @@ def test_speakers_in_brackets_open_turns_and_are_not_headings():
     assert not any("【" in s for s in sections)  # 【田中委員】 ありがとうございました is no heading
 
 
+def test_an_articles_caption_names_its_passages_and_a_bracketed_aside_does_not():
+    """Rules caption each article on the line above it: 「(試用期間)」 over 「第6条 …」 names the
+    article's passages. Minutes' 「(賛成者挙手)」 is not above an article and names nothing."""
+    from tests.test_corpus import _doc
+
+    rules = (
+        "就業規則\n\n（目的）\n第１条 この規則は、労働者の就業に関する事項を定めるものである。\n"
+        "（試用期間）\n第６条 労働者として新たに採用した者については、採用した日から３か月間を試用期間とする。\n"
+        "（賛成者挙手）\n議長 賛成多数と認めます。\n"
+    )
+    _, pages = _doc(rules)
+    passages = document_passages(pages, Segmenter())
+    opening = {p.text.split("\n")[0]: p.citation.section for p in passages if p.text.startswith("(")}
+    assert opening == {"(目的)": "(目的)", "(試用期間)": "(試用期間)"}  # each caption starts its article's passage
+    assert not any("挙手" in p.citation.section for p in passages)
+    # A page that opens on its chapter's heading: the chapter, then the article's caption.
+    _, pages = _doc(rules.replace("就業規則\n\n", "第１章 総則\n"))
+    passages = document_passages(pages, Segmenter())
+    assert {p.citation.section for p in passages if p.text.startswith("(")} == {"第1章 総則 > (目的)", "第1章 総則 > (試用期間)"}
+
+
 def test_a_heading_starts_a_passage():
     from tests.test_corpus import _doc
 

@@ -22,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 NORMALIZATION_VERSION = "1"
+# The kanji that write numbers in laws, decisions and minutes (第百二十一号, 第十五条).
+KANJI_NUMERALS = "〇一二三四五六七八九十百千"
 
 # CJK Radicals Supplement (U+2E80-U+2EFF) forms that have an ordinary kanji.
 RADICAL_VARIANTS: dict[str, str] = {

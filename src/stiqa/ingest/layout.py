@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from stiqa.dates import document_date
 from stiqa.ingest import Extracted
 from stiqa.ingest.pages import lines_of
-from stiqa.normalize import Mapped, fix_vertical_glyphs, is_private_use, map_chars
+from stiqa.normalize import KANJI_NUMERALS, Mapped, fix_vertical_glyphs, is_private_use, map_chars
 from stiqa.records import Document, Page
 
 BULLETS = frozenset("・•●○〇◯■□◆◇▪▫➢➤▶►✓✔◎")
@@ -289,7 +289,7 @@ HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (2, re.compile(r"^第\d+章")),
     (3, re.compile(r"^第\d+節")),
     (3, re.compile(r"^第\d+(?![\d条回号項-])\s*\S")),  # not a figure's or table's number (第1-3-5表)
-    (4, re.compile(r"^第\d+条")),
+    (4, re.compile(rf"^第[\d{KANJI_NUMERALS}]+条")),
     (4, re.compile(r"^【[^】]+】")),
     (4, re.compile(r"^\d{1,2}-\d{1,2}(?:\.(?!\d)|\s)\s*\S")),  # a white paper's 1-2.英国 under 第1節
     (5, re.compile(r"^\d{1,2}(?:\s+|\.(?!\d)\s*)\S")),
@@ -300,6 +300,11 @@ HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (8, re.compile(r"^(?:第\d+(?:-\d+)+[図表]|[図表]\s*\d+(?:[-.]\d+)*(?=[\s/:]))")),
 )
 HEADING_MAX_CHARS = 50
+# Laws and rules give each article a caption in brackets on the line above it: (組織) over
+# 第一条 法制審議会は…, (試用期間) over 第6条 労働者として…. Only above an article is such a
+# line a caption: minutes have (賛成者挙手) and tables (単位:億円).
+ARTICLE_CAPTION = re.compile(r"^\([^()]{1,20}\)$")
+ARTICLE = re.compile(rf"^第[\d{KANJI_NUMERALS}]+条")
 SECTION_LEVEL = 5  # from here down ("1", "(1)", "ア") a heading numbers a section, never a whole document
 # Who speaks in minutes: "○藤田部会長 それでは…" (the ○ is dropped as a bullet), or in
 # brackets, as other ministries write them ("【濵口主査】 それでは…", "【事務局(佐藤)】"), by the
@@ -323,9 +328,12 @@ TITLE_LINES = 3
 TITLE_LINE_CHARS = 40
 
 
-def heading_level(text: str) -> int | None:
+def heading_level(text: str, following: str = "") -> int | None:
     """The outline depth of a heading line ("第1部" 1 … "ア" 7); None for body text and for
-    the lines of a table of contents ("第1 総論 ....... 3")."""
+    the lines of a table of contents ("第1 総論 ....... 3"). ``following``, the line after
+    it, tells an article's caption ("(組織)" above "第一条 …", at the article's depth)."""
+    if ARTICLE_CAPTION.match(text) and ARTICLE.match(following):
+        return 4
     if len(text) > HEADING_MAX_CHARS or text.endswith("。") or not any(c.isalpha() for c in text):
         return None
     if _LEADERS.search(text) or SPEAKER_BRACKETED.match(text):  # 【佐藤委員】 opens a turn, not a section

@@ -53,10 +53,11 @@ class Outline:
         self.headings: dict[int, str] = {}
         self.speaker: str | None = None
 
-    def read(self, unit: Unit) -> tuple[bool, bool]:
-        """Take in one unit; whether it opens a section or a turn, and whether it is a heading."""
+    def read(self, unit: Unit, following: str = "") -> tuple[bool, bool]:
+        """Take in one unit (``following``: the text of the next); whether it opens a section or
+        a turn, and whether it is a heading."""
         text = unit.text.text
-        level = None if unit.fine else heading_level(text)
+        level = None if unit.fine else heading_level(text, following)
         if level is not None:
             self.headings = {k: v for k, v in self.headings.items() if k < level}
             self.headings[level] = unspaced(text)
@@ -115,10 +116,10 @@ def _pieces(page: RepairedPage, seg: Segmenter, outline: Outline) -> list[_Piece
     out: list[_Piece] = []
     gap = False
     for i, unit in enumerate(page.units):
-        if i == page.title_unit:
+        opens, heading = outline.read(unit, page.units[i + 1].text.text if i + 1 < len(page.units) else "")
+        if i == page.title_unit:  # in the outline (a chapter's heading atop a page), not in a passage
             gap = True
             continue
-        opens, heading = outline.read(unit)
         for s in seg.sentences(unit.text):
             out.append(_Piece(s, i, unit.block, gap, outline.path(), opens, heading))
             gap = opens = False
@@ -190,7 +191,11 @@ def page_passages(
     passages = []
     for n, (group, text) in enumerate(joined, start=1):
         start, end = text.span()
-        section = page.page.title if page.titled else (group[0].section or page.page.title)
+        # A page's own title names its passages, unless it is the heading the page opens on, in
+        # the document's outline: then the outline does, with the headings under it
+        # (第3章 服務規律 > (遵守事項)).
+        outlined = page.title_unit == 0 and heading_level(page.page.title) is not None
+        section = page.page.title if page.titled and not outlined else (group[0].section or page.page.title)
         passages.append(
             Passage(
                 id=f"{page.page.doc}-p{page.page.number:02d}-{n:02d}",  # the document id keeps ids unique

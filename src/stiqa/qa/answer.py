@@ -55,6 +55,10 @@ RANK_WEIGHT = 0.02
 COVERAGE_WEIGHT = 0.05  # weight of word coverage in the evidence score
 ANCHOR_WEIGHT = 0.025  # weight in the evidence score of the question's words missing beside the answer's value
 HEADING_CHARS = 20
+# A label in brackets alone ("(庶務)", "【今後の予定】") heads an answer but states none: the
+# caption of the next article, at the end of a passage, shares the question's words.
+LABEL = re.compile(r"[(\[【<〈《][^)\]】>〉》]{1,20}[)\]】>〉》]")
+LABEL_PENALTY = 1.0  # more than any cosine and word share: a label answers only where nothing else does
 ENGLISH_FUNCTION_WORDS = frozenset(w for w in STOP_WORDS if w.isascii())  # the, is, how, does …
 CLAUSE_START = re.compile(r"[、。,，(（「]")  # where a window of a long excerpt may begin (just after)
 LAW_NUMBER = re.compile(r"\s*(?:法律|政令|省令|府令|内閣府令|規則|条例|告示|訓令)\s*第")  # (令和3年法律第35号)
@@ -155,7 +159,12 @@ class AnswerExtractor:
             row = self.row_of[hit.passage.id]
             lo, hi = int(self.index.sentence_start[row]), int(self.index.sentence_start[row + 1])
             cos = self.index.sentence_vectors[lo:hi] @ q.vector
-            focus = matched - self.words.words_of(hit.passage.citation.section)
+            # The question's words that the section does not already give: every sentence of a
+            # speaker's turn is under "第4 議事 > 渡辺幹事". An excerpt that holds its section's own
+            # heading (the article's caption (庶務) above the article) counts them.
+            titled = matched & self.words.words_of(hit.passage.citation.section)
+            focus = matched - titled
+            heading = hit.passage.citation.section.rsplit(" > ", 1)[-1]
             reference = self.reference(hit.passage)
             named = self.gives_names(q, hit.passage)
             sents = hit.passage.sentences
@@ -171,9 +180,10 @@ class AnswerExtractor:
                     defining = any(q.finds_definition(t) for t in texts)
                     score = (
                         float(cos[first:end + 1].max())
-                        + FOCUS_WEIGHT * self.words.weighted_share(focus, words, q.groups)
+                        + FOCUS_WEIGHT * self.words.weighted_share(focus | titled if heading in texts else focus, words, q.groups)
                         + KIND_WEIGHT * kind
                         - RANK_WEIGHT * (hit.rank - 1)
+                        - LABEL_PENALTY * all(LABEL.fullmatch(t) for t in texts)
                     )
                     cands.append(_Candidate(hit, first, end, kind, named, defining, begins, score))
         # A "when" question is answered by a date, a "how many" by a figure: only when

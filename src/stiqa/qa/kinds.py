@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from stiqa.dates import DateMention, find_dates, is_fraction, iso_span, mention_span
+from stiqa.normalize import KANJI_NUMERALS
 
 # 何年 asks which year ("何年に設立") unless it asks how many ("任期は何年ですか", "何年間");
 # いつでも and いつも ask whether at any time, not when.
@@ -34,7 +35,7 @@ DATE = re.compile(
     r"|[同翌本今昨前来]\s?年度?(?![度比]|同期)|[今先来前翌]月\s*\d{1,2}\s*日",
 )
 # A figure: digits, or kanji numerals as laws and rules write them (委員二十人以内, 任期は二年).
-NUMBER = r"(?:\d[\d,.]*|[〇一二三四五六七八九十百千]+)"
+NUMBER = rf"(?:\d[\d,.]*|[{KANJI_NUMERALS}]+)"
 QUANTITY = re.compile(
     r"(?<![\d.,])" + NUMBER + r"\s*(?:%|％|万|億|兆|千|百|台|人|名|位|件|個|社|拠点|都市|か国|カ国|倍|時間|日間|か月|ヶ月|カ月|年間?"
     r"|分|歳|匹|頭|円|ドル|ユーロ|メートル)"

@@ -28,7 +28,7 @@ from stiqa.index import Index
 from stiqa.index.lexical import Group, JapaneseTokenizer, is_code
 from stiqa.index.search import Found, Request, Searcher, Shard, Shards
 from stiqa.model.embedder import Embedder
-from stiqa.normalize import char_grams, has_japanese, normalize_query
+from stiqa.normalize import KANJI_NUMERALS, char_grams, has_japanese, normalize_query
 from stiqa.qa import rank
 from stiqa.qa.glossary import Glossary
 from stiqa.qa.kinds import (
@@ -67,8 +67,7 @@ MAX_EMBED_CHARS = 256
 NAME_PRIOR = 0.03  # cosine bonus for a passage that gives a name the question gives, or whose title does
 # What names one document among its siblings: the meeting, part or paper number in a title
 # ("第9回会議", "部会資料 7") and in a question ("第９回会議の開催予定日は？", "the 8th meeting").
-_KANJI_NUMERAL = "〇一二三四五六七八九十百千"
-_DESIGNATOR = re.compile(rf"第(\d+|[{_KANJI_NUMERAL}]+)\s*([回部章節号])|資料\s*(\d+)")
+_DESIGNATOR = re.compile(rf"第(\d+|[{KANJI_NUMERALS}]+)\s*([回部章節号])|資料\s*(\d+)")
 _ENGLISH_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\s+(meeting|session)", re.IGNORECASE)
 _KANJI_DIGITS = {c: n for n, c in enumerate("〇一二三四五六七八九")}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
