@@ -301,6 +301,7 @@ def test_the_body_size_is_that_of_the_japanese_text_however_long_the_notes():
     assert body_size(body + note, [10.5] * len(body) + [7.0] * len(note)) == 10.5
     assert body_size(note, [7.0] * len(note)) == 7.0  # no Japanese: the commonest size of all
     assert body_size("", []) == 0.0
+    assert body_size("\ud800あ", [3.0, 10.5]) == 10.5  # PDFium can give a lone surrogate
 
 
 def test_fine_print_is_the_lines_set_well_under_the_body_size():

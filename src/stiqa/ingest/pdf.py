@@ -94,7 +94,7 @@ def body_size(text: str, sizes: list[float]) -> float:
     can hold more footnote than body (long English references in 7-point type under 10.5-point
     text), and its furigana would then pass for ordinary text."""
     found = np.round(np.asarray(sizes, dtype=np.float64), 1)
-    code = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # PDFium may give lone surrogates
     japanese = ((code >= 0x3041) & (code <= 0x30FF)) | ((code >= 0x4E00) & (code <= 0x9FFF))  # kana and kanji
     if japanese.any():
         found = found[japanese]
