@@ -231,6 +231,17 @@ def test_a_title_page_date_in_both_calendars_is_the_documents_date():
     assert document_date("実践ガイドブック\nコアデータモデル全体概要\n2026年（令和8年）3月17日\nデジタル庁\n") == "2026-03-17"
 
 
+def test_a_sentence_dating_something_else_is_not_the_documents_date():
+    """A paper that opens on the model law it discusses: 「…2017年(平成29年)に公表された」 is the
+    law's date, not the paper's; the paper's title page, when it has one, dates it."""
+    from stiqa.dates import document_date
+
+    body = "第1 はじめに\nMLETRは、UNCITRALが策定し、2017年(平成29年)に公表されたものである。\n"
+    assert document_date("中間試案の補足説明\n" + body) is None
+    assert document_date("実装データモデル\n2026年（令和8年）3月17日\n" + body) == "2026-03-17"
+    assert document_date("第1 日 時 令和5年4月12日(水)\n" + body) == "2023-04-12"
+
+
 def test_relative_dates_need_the_documents_date():
     assert find_dates("本年2月14日") == []
     assert find_dates("来月12日") == []

@@ -216,11 +216,13 @@ OWN_DATE_CHARS = 3000  # it is looked for in the document's beginning only
 def document_date(text: str) -> str | None:
     """The date a document gives for itself, as ISO 8601 (a day where written): the first
     date on a line of its beginning that names one (日時, 発行, 更新日 ...), or the first
-    full date of its first lines (a letter's or a notice's date); None if there is none."""
+    full date of its first lines (a letter's or a notice's date); None if there is none.
+    A sentence is not such a line: 「UNCITRAL が策定し、2017年(平成29年)に公表された」 dates
+    the model law a paper discusses, not the paper."""
     head = unicodedata.normalize("NFKC", text[:OWN_DATE_CHARS])
     lines = head.splitlines()
     for i, line in enumerate(lines):
-        if _OWN_DATE.search(line):
+        if _OWN_DATE.search(line) and not line.rstrip().endswith("。"):
             for candidate in (line, " ".join(lines[i + 1 : i + 2])):
                 found = [m for m in find_dates(candidate) if not m.year_inferred]
                 if found:
