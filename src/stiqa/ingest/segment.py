@@ -188,14 +188,14 @@ def page_passages(
     joined = [(w, _join(w)) for w in windows]
     joined = [(w, text) for w, text in joined if len(text) <= seg.max_chars and _says_something(text.text)]
     joined.sort(key=lambda wt: (wt[0][0].text.src[0], -len(wt[0])))
+    # A page's own title names its passages, unless it is the heading the page opens on, in
+    # the document's outline: then the outline does, with the headings under it
+    # (第3章 服務規律 > (遵守事項)).
+    own_title = page.titled and not (page.title_unit == 0 and heading_level(page.page.title) is not None)
     passages = []
     for n, (group, text) in enumerate(joined, start=1):
         start, end = text.span()
-        # A page's own title names its passages, unless it is the heading the page opens on, in
-        # the document's outline: then the outline does, with the headings under it
-        # (第3章 服務規律 > (遵守事項)).
-        outlined = page.title_unit == 0 and heading_level(page.page.title) is not None
-        section = page.page.title if page.titled and not outlined else (group[0].section or page.page.title)
+        section = page.page.title if own_title else (group[0].section or page.page.title)
         passages.append(
             Passage(
                 id=f"{page.page.doc}-p{page.page.number:02d}-{n:02d}",  # the document id keeps ids unique
