@@ -183,16 +183,21 @@ _RULES = (
 )
 
 
-@pytest.fixture(scope="module")
-def rules(tmp_path_factory, embedder):
-    """Terms of use the test writes: a definition, a start date, a long sentence."""
+def built(folder, embedder, files: dict[str, str]):
+    """An assistant over ``files`` (name: text), written under ``folder``."""
     from stiqa.config import Settings
     from stiqa.service.assistant import Assistant
 
-    folder = tmp_path_factory.mktemp("rules")
     (folder / "corpus").mkdir()
-    (folder / "corpus" / "terms.txt").write_text(_RULES, encoding="utf-8")
+    for name, text in files.items():
+        (folder / "corpus" / name).write_text(text, encoding="utf-8")
     return Assistant.build(Settings(corpus_dir=folder / "corpus", index_dir=folder / "index"), embedder)
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory, embedder):
+    """Terms of use the test writes: a definition, a start date, a long sentence."""
+    return built(tmp_path_factory.mktemp("rules"), embedder, {"terms.txt": _RULES})
 
 
 def _excerpt(assistant, question: str):
@@ -225,22 +230,12 @@ def test_a_long_sentence_is_shown_where_it_answers(rules):
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory, embedder):
     """A guide dated 2026 with its revision history, and minutes that announce their next meeting."""
-    from stiqa.config import Settings
-    from stiqa.service.assistant import Assistant
-
-    folder = tmp_path_factory.mktemp("dated")
-    (folder / "corpus").mkdir()
-    (folder / "corpus" / "guide.txt").write_text(
-        "データモデル利用ガイド\n2026年（令和8年）3月17日\nデータ庁\n\n"
+    return built(tmp_path_factory.mktemp("dated"), embedder, {
+        "guide.txt": "データモデル利用ガイド\n2026年（令和8年）3月17日\nデータ庁\n\n"
         "改訂履歴\n2022年6月30日 データモデルの改訂(イベントを追加)\n2022年5月9日 データモデルの改訂(土地を追加)\n",
-        encoding="utf-8",
-    )
-    (folder / "corpus" / "minutes.txt").write_text(
-        "第12回部会 議事録\n日時 令和5年10月4日(水)\n\n"
+        "minutes.txt": "第12回部会 議事録\n日時 令和5年10月4日(水)\n\n"
         "部会長 本日の審議はこの程度にいたします。次回の第13回部会は、令和5年11月15日水曜日に開催いたします。\n",
-        encoding="utf-8",
-    )
-    return Assistant.build(Settings(corpus_dir=folder / "corpus", index_dir=folder / "index"), embedder)
+    })
 
 
 def test_a_planned_date_is_not_a_past_one_of_the_document(dated):
@@ -257,10 +252,6 @@ def test_a_planned_date_is_not_a_past_one_of_the_document(dated):
 def test_an_articles_caption_alone_is_no_answer(tmp_path, embedder):
     """The caption of the next article, 「(庶務)」 at the end of a passage, shares the question's
     word but states nothing: the article under it answers."""
-    from stiqa.config import Settings
-    from stiqa.service.assistant import Assistant
-
-    (tmp_path / "corpus").mkdir()
     articles = [
         ("議事", "審議会は、委員及び議事に関係のある臨時委員の三分の一以上が出席しなければ、会議を開き、議決することができない。"),
         ("部会", "審議会に部会を置くことができる。部会に属すべき委員は、会長が指名する。部会長は、部会の事務を総理する。"),
@@ -269,7 +260,23 @@ def test_an_articles_caption_alone_is_no_answer(tmp_path, embedder):
     ]
     numerals = "七八九十"
     text = "審議会令\n\n" + "".join(f"（{c}）\n第{n}条 {body}\n" for (c, body), n in zip(articles, numerals))
-    (tmp_path / "corpus" / "rules.txt").write_text(text, encoding="utf-8")
-    assistant = Assistant.build(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"), embedder)
+    assistant = built(tmp_path, embedder, {"rules.txt": text})
     answer = _excerpt(assistant, "審議会の庶務はどこが担当していますか？")
     assert "司法法制課において処理する" in answer.text
+
+
+def test_a_contact_is_answered_by_a_number_or_not_at_all(tmp_path, embedder):
+    """"電話番号は" wants a telephone number: the line that gives one answers, and a document
+    that gives none has no answer of that kind, however close its words."""
+    assistant = built(tmp_path, embedder, {
+        "center.txt": "動物保護センターのご案内\n\n譲渡を希望される方は、事前にセンターへお問い合わせください。見学は平日のみです。\n\n"
+        "動物保護センター\n住所:千葉市稲毛区宮野木町445-1\n電話:043-258-7817\n",
+        "council.txt": "審議会の運営について\n\n審議会の庶務は事務局が処理する。問い合わせは事務局が受け付ける。\n",
+    })
+    r = assistant.retriever
+    q = r.query("動物保護センターの電話番号は？", "hybrid", {})
+    answer, evidence = assistant.extractor.extract(q, r.search(q, 5, "hybrid", {}))
+    assert q.contact and evidence.kind_found and "043-258-7817" in answer.text
+    q = r.query("審議会の事務局に問い合わせる電話番号は？", "hybrid", {})
+    answer, evidence = assistant.extractor.extract(q, r.search(q, 5, "hybrid", {}, frozenset({"council.txt"})))
+    assert not evidence.kind_found and not evidence.supports_answer(-1.0, -1.0)

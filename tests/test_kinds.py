@@ -178,3 +178,17 @@ def test_where_a_text_gives_the_value_asked_for():
     figures = [text[a:b] for a, b in value_spans(text, False, True)]
     assert figures == ["二十人"]
     assert value_spans(text, False, False) == []
+
+
+def test_a_telephone_number_or_address_is_asked_and_answered_by_one():
+    from stiqa.qa.kinds import has_contact, wants_contact
+
+    assert wants_contact("この注意喚起についての問い合わせ電話番号は？") and wants_contact("事務局のFAX番号は？")
+    assert not wants_contact("問い合わせ先はどこですか？")  # an office may answer it, without a number
+    assert wants_contact("What is the phone number of the secretariat?") and wants_contact("Which e-mail address takes questions?")
+    assert not wants_contact("If an iPhone shows a profile install screen, what should you tap?")
+    assert not wants_contact("When did the contact-confirming app stop operating?")  # the app's name, not a contact
+    assert has_contact("住所:千葉市稲毛区宮野木町445-1 電話:043-258-7817") and has_contact("Tel: 03-5978-7591")
+    assert has_contact("03(5978)7591") and has_contact("お問い合わせ: gif-info@digital.go.jp")
+    assert not has_contact("2022-03-31") and not has_contact("〒540-8570 大阪市中央区大手前2丁目")
+    assert not has_contact("住所:大阪市住之江区南港北1-14-16") and not has_contact("令和5年9月14日")

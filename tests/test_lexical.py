@@ -38,6 +38,7 @@ def test_saved_index_scores_the_same(tmp_path):
 def test_codes_are_told_from_words():
     assert is_code("SBIR") and is_code("2030") and is_code("JT")
     assert not is_code("Global") and not is_code("startup") and not is_code("大学")
+    assert is_code("iPhone") and is_code("PaLM") and is_code("ChatGPT") and not is_code("Council")
 
 
 def test_a_group_of_alternatives_counts_as_one_word():

@@ -140,6 +140,24 @@ def test_a_passage_that_gives_the_named_meeting_gets_its_prior(tmp_path, embedde
     assert all(r.prior(q, i) < KIND_PRIOR + NAME_PRIOR for i in others)
 
 
+def test_an_english_ordinal_is_searched_as_its_number(two_meetings):
+    """Japanese writes "the 9th meeting" 第9回: BM25 looks for 9, where Sudachi's words of "9th"
+    match nothing, so the English question finds the minutes by their number."""
+    r = two_meetings.retriever
+    q = r.query("When was the 9th meeting held?", "lexical", {})
+    assert "9" in q.lexical_words and "9th" not in q.lexical_words
+    assert "198" in r.query("When was the 198th meeting held?", "lexical", {}).lexical_words
+    hits = r.search(q, 3, "lexical", {}).hits
+    assert hits and hits[0].passage.citation.doc == "b.txt"
+
+
+def test_an_english_question_searches_coined_names_as_written(two_meetings):
+    """Japanese text writes iPhone and ChatGPT in Latin letters: BM25 looks for them as it does
+    for acronyms, and not for ordinary capitalised words ("Council")."""
+    q = two_meetings.retriever.query("Can the Council members use an iPhone or ChatGPT?", "lexical", {})
+    assert {"iphone", "chatgpt"} <= set(q.lexical_words) and "council" not in q.lexical_words
+
+
 def test_the_same_text_in_two_files_is_shown_once(two_meetings):
     hits = two_meetings.ask("電子化された証券の名称", 10).hits
     bodies = [h.passage.text for h in hits if "名称" in h.passage.text]

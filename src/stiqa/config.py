@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         0.1003, description="abstain below this evidence for questions in Japanese "
         "(`python bench/calibrate.py` measures it and its margins)"
     )
-    min_evidence_other: float = Field(0.0379, description="the same for questions in English (see stiqa.qa.answer.written_in_english)")
+    min_evidence_other: float = Field(0.0397, description="the same for questions in English (see stiqa.qa.answer.written_in_english)")
     host: str = Field("127.0.0.1", description="where `stiqa serve` listens")
     port: int = Field(8000, ge=0, le=65535, description="the port `stiqa serve` listens on")
     url: str | None = Field(

@@ -82,8 +82,11 @@ class JapaneseTokenizer:
 
 
 def is_code(surface: str) -> bool:
-    """An acronym or code (SBIR, JT-60SA, 2030): the same in any language, unlike "global"."""
-    return surface.isascii() and (surface.isupper() or any(c.isdigit() for c in surface))
+    """An acronym, code or coined name (SBIR, JT-60SA, 2030, iPhone, PaLM, ChatGPT): the same in
+    any language, unlike "global" or "Council". Japanese text writes such names in Latin letters."""
+    return surface.isascii() and (
+        surface.isupper() or any(c.isdigit() for c in surface) or any(c.isupper() for c in surface[1:])
+    )
 
 
 class LexicalIndex:

@@ -97,6 +97,19 @@ WHERE = re.compile(
     r"どこで(?!す)|場所|会場|\bvenue\b|\bwhere\b.*\b(?:held|hold|take place|took place|meet|met)\b", re.IGNORECASE
 )
 PLACE = re.compile(r"会議室|会場|ホール|庁舎|号館|\d+\s*階|オンライン|ウェブ会議|[Ww]eb会議|場\s*所")
+# A number or address to reach someone by: a telephone or fax number, an e-mail address
+# (電話番号は, "phone number"). 「問い合わせ先は」 alone may ask for an office, which a page can name
+# without a number.
+CONTACT_ASKED = re.compile(
+    r"電話番号|電話は|メールアドレス|(?:ファクス|ファックス|FAX)番号|"
+    r"\b(?:tele)?phone\b|\be-?mail\b|\bfax\b",
+    re.IGNORECASE,
+)
+# A Japanese telephone number (043-258-7817, 03(5978)7591, +81-3-…) or an e-mail address.
+CONTACT = re.compile(
+    r"(?<![\d-])(?:0\d{1,4}|\+81[-\s]?\d{1,4})\s?[-‐－−(（)）]\s?\d{1,4}\s?[-‐－−)）]\s?\d{3,4}(?![\d-])"
+    r"|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+)
 
 
 # The countries and unions policy text compares, by their Japanese and English names. A
@@ -132,6 +145,16 @@ def wants_place(question: str) -> bool:
 def has_place(text: str) -> bool:
     """``text`` names a venue: a meeting room, hall or floor, or online."""
     return bool(PLACE.search(text))
+
+
+def wants_contact(question: str) -> bool:
+    """The question asks how to reach someone (電話番号は, "email address"): a number or address answers it."""
+    return bool(CONTACT_ASKED.search(question))
+
+
+def has_contact(text: str) -> bool:
+    """``text`` gives a telephone or fax number or an e-mail address."""
+    return bool(CONTACT.search(text))
 
 
 def wants_end(question: str) -> bool:

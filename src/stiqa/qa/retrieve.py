@@ -36,6 +36,7 @@ from stiqa.qa.kinds import (
     defined_term,
     defines,
     has_date,
+    has_contact,
     has_place,
     has_quantity,
     has_span,
@@ -45,6 +46,7 @@ from stiqa.qa.kinds import (
     wanted_unit,
     wants_date,
     wants_end,
+    wants_contact,
     wants_place,
     wants_quantity,
     wants_span,
@@ -69,6 +71,9 @@ NAME_PRIOR = 0.03  # cosine bonus for a passage that gives a name the question g
 # ("第9回会議", "部会資料 7") and in a question ("第９回会議の開催予定日は？", "the 8th meeting").
 _DESIGNATOR = re.compile(rf"第(\d+|[{KANJI_NUMERALS}]+)\s*([回部章節号])|資料\s*(\d+)")
 _ENGLISH_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\s+(meeting|session)", re.IGNORECASE)
+# An English ordinal's number: Japanese writes "the 198th meeting" 第198回, whose BM25 word is 198
+# (Sudachi reads "198th" as 19 and 8th, which match nothing).
+_ORDINAL_SUFFIX = re.compile(r"(?<![A-Za-z0-9])(\d+)(?:st|nd|rd|th)(?![A-Za-z])", re.IGNORECASE)
 _KANJI_DIGITS = {c: n for n, c in enumerate("〇一二三四五六七八九")}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 
@@ -129,13 +134,14 @@ class Query:
     period: bool = False  # asks for a period (いつからいつまで): an answer gives two dates
     clock: bool = False  # asks what time of day (何時に): an answer gives a clock time
     place: bool = False  # asks where something is held (どこで開催): an answer names a venue
+    contact: bool = False  # asks a telephone number or an e-mail address: an answer gives one
     upcoming: bool = False  # asks when a plan or the next meeting is: a date given as planned, or after its document's
     countries: frozenset[str] = field(default_factory=frozenset)  # the countries it asks about (see kinds.countries)
 
     @property
     def asks_kind(self) -> bool:
-        """It asks for a kind of answer: a date, a figure, a time of day or a venue."""
-        return self.wants_date or self.wants_quantity or self.clock or self.place
+        """It asks for a kind of answer: a date, a figure, a time of day, a venue or a contact."""
+        return self.wants_date or self.wants_quantity or self.clock or self.place or self.contact
 
     def finds_start(self, text: str) -> bool:
         """``text`` gives what a "from when" question asks: a date that something starts from."""
@@ -152,6 +158,8 @@ class Query:
             return has_time(text)
         if self.place:
             return has_place(text)
+        if self.contact:
+            return has_contact(text)
         if self.wants_date and has_date(text):
             return (not self.period or has_span(text)) and (not self.upcoming or has_upcoming(text, reference))
         return self.wants_quantity and has_quantity(text, self.unit)
@@ -179,6 +187,7 @@ class Retriever:
         self.dated = np.array([has_date(p.text) for p in index.passages], dtype=bool)
         self.counted = np.array([has_quantity(p.text) for p in index.passages], dtype=bool)
         self.placed = np.array([has_place(p.text) for p in index.passages], dtype=bool)
+        self.contacts = np.array([has_contact(p.text) for p in index.passages], dtype=bool)
         self.spans = np.array([(p.citation.start, p.citation.end) for p in index.passages], dtype=np.int64)
         self.docs = [p.citation.doc for p in index.passages]
         rows: dict[str, list[int]] = {}
@@ -223,7 +232,7 @@ class Retriever:
 
     def _analyse(self, text: str) -> dict:
         """The Query fields read from the text alone: words, language and what kind of answer is asked for."""
-        terms = self.tokenizer.terms(text)
+        terms = self.tokenizer.terms(_ORDINAL_SUFFIX.sub(r"\1", text))
         japanese = has_japanese(text)
         words = [w for w, _ in terms]
         # Over Japanese text, the English words of an English question match only stray
@@ -238,6 +247,7 @@ class Retriever:
             "wants_quantity": wants_quantity(text), "unit": wanted_unit(text), "span": span,
             "names": designators(text), "until": wants_end(text), "since": wants_start(text),
             "term": defined_term(text), "period": wants_span(text), "clock": wants_time(text), "place": wants_place(text),
+            "contact": wants_contact(text),
             "upcoming": when and wants_upcoming(text), "countries": countries(text),
         }
 
@@ -259,7 +269,10 @@ class Retriever:
         return found if len(found) else None
 
     def prior(self, q: Query, i: int) -> float:
-        fits = (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i]) + (q.place and self.placed[i])
+        fits = (
+            (q.wants_date and self.dated[i]) + (q.wants_quantity and self.counted[i]) + (q.place and self.placed[i])
+            + (q.contact and self.contacts[i])
+        )
         if q.span is not None:
             own = self.doc_spans[i]  # the document's own date: minutes of a meeting in that period
             fits += any(overlaps(q.span, s) for s in self.date_spans[i]) or (own is not None and overlaps(q.span, own))
@@ -401,6 +414,8 @@ class Retriever:
             return np.zeros(len(rows), dtype=bool)
         if q.place and not q.clock:
             return self.placed[rows]
+        if q.contact and not q.clock:
+            return self.contacts[rows]
         if not (q.clock or q.period or q.unit):
             return (q.wants_date & self.dated[rows]) | (q.wants_quantity & self.counted[rows])
         return np.array([q.finds_kind(self.index.passages[i].text) for i in rows.tolist()], dtype=bool)
