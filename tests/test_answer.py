@@ -280,3 +280,19 @@ def test_a_contact_is_answered_by_a_number_or_not_at_all(tmp_path, embedder):
     q = r.query("審議会の事務局に問い合わせる電話番号は？", "hybrid", {})
     answer, evidence = assistant.extractor.extract(q, r.search(q, 5, "hybrid", {}, frozenset({"council.txt"})))
     assert not evidence.kind_found and not evidence.supports_answer(-1.0, -1.0)
+
+
+def test_a_long_excerpt_is_shown_where_it_gives_the_meeting_asked_about(tmp_path, embedder):
+    """A schedule read as one long line: the window shown is the row of the meeting the question
+    names, and its date is that row's, not the first row's."""
+    rows = [("刑事法部会", 12, "令和7年12月2日", "刑事手続"), ("民法(成年後見)部会", 30, "令和7年12月2日", "成年後見制度"),
+            ("民法(遺言)部会", 15, "令和7年12月9日", "遺言制度"), ("民法(成年後見)部会", 31, "令和7年12月23日", "成年後見制度"),
+            ("会社法制部会", 9, "令和7年12月24日", "会社法制"),
+            ("民法(遺言)部会", 16, "令和7年12月26日", "遺言制度")]
+    table = " ".join(f"審議会{body}第{n}回会議 {day} {topic}の見直しに関する諮問について" for body, n, day, topic in rows)
+    assert len(table) > MAX_ANSWER_CHARS and table.index("第16回") > MAX_ANSWER_CHARS
+    assistant = built(tmp_path, embedder, {"schedule.txt": f"〔審議会〕\n12月開催予定表 会議名 年月日 議題 {table}\n"})
+    r = assistant.retriever
+    q = r.query("遺言部会の第16回会議はいつ開催されますか？", "hybrid", {})
+    answer, evidence = assistant.extractor.extract(q, r.search(q, 5, "hybrid", {}))
+    assert "第16回会議" in answer.text and answer.date == "2025-12-26"

@@ -233,7 +233,9 @@ class AnswerExtractor:
         …WGにおいて取り上げられ"). Its event's words count fully, the words on its other side
         half, and neither reaches past a neighbouring date or a line break. An English
         question's words count through their translations (``groups``), and a numbered name
-        the question gives (``names``: 第10回) counts as one more word.
+        the question gives (``names``: 第10回) counts as one more word. A date whose event gives
+        that name comes first: in a schedule's 「…第15回会議 12月9日 … 第16回会議 12月26日」 the
+        words around both dates are alike.
         """
         found = find_dates(text, reference=reference)  # 本年, 来月: from the document's own date
         mentions = [m for m in found if not LAW_NUMBER.match(text, m.end)] or found
@@ -242,7 +244,7 @@ class AnswerExtractor:
         if not mentions:
             return None
 
-        def relevance(i: int) -> float:
+        def relevance(i: int) -> tuple[bool, float]:
             m = mentions[i]
             lo = max(mentions[i - 1].end if i else 0, text.rfind("\n", 0, m.start) + 1)
             nxt = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
@@ -250,12 +252,14 @@ class AnswerExtractor:
             hi = min(nxt, line_end if line_end >= 0 else len(text))
             head = text[lo:m.start]
             # Not words_of: these pieces are new on every question and must not be cached.
+            tail = text[m.end:hi]
             before = self._mentions(head, wanted, groups, names)
-            after = self._mentions(text[m.end:hi], wanted, groups, names)
+            after = self._mentions(tail, wanted, groups, names)
             backward = head.rstrip().endswith(("(", "「")) or (
                 SUBJECT_BEFORE.search(head) is not None and not EVENT_AFTER.match(text, m.end)
             )
-            return before + 0.5 * after if backward else after + 0.5 * before
+            named = bool(names & designators(head if backward else tail))
+            return (named, before + 0.5 * after) if backward else (named, after + 0.5 * before)
 
         m = mentions[max(range(len(mentions)), key=lambda i: (relevance(i), -i))]
         return (m.range_end if until and m.range_end else m.date), m.range_end
@@ -318,8 +322,9 @@ class AnswerExtractor:
     def _window(self, q: Query, text: str, focus: set[str]) -> str:
         """The part of a text too long to show whole (a 300-character sentence of a paper)
         that answers the question: of the windows of at most MAX_ANSWER_CHARS that start at a
-        clause, the one with the kind of answer asked for and most of the question's focus
-        words; the earliest of equals."""
+        clause, the one with the kind of answer asked for, the meeting or paper the question names
+        (a schedule's row 「…部会第16回会議 令和7年12月26日」) and most of the question's focus words;
+        the earliest of equals."""
         starts = [0] + [m.end() for m in CLAUSE_START.finditer(text, 0, len(text) - SHORT_ANSWER)]
         best, best_score = text[:MAX_ANSWER_CHARS], -1.0
         for start in starts:
@@ -327,6 +332,7 @@ class AnswerExtractor:
             # Not words_of: windows are new text on every question and must not be cached.
             score = self.words.weighted_share(focus, frozenset(self.tokenizer.words(window)), q.groups)
             score += q.asks_kind and q.finds_kind(window)
+            score += bool(q.names & designators(window))
             if score > best_score:
                 best, best_score = window, score
         return best
