@@ -188,6 +188,9 @@ def test_a_telephone_number_or_address_is_asked_and_answered_by_one():
     assert wants_contact("What is the phone number of the secretariat?") and wants_contact("Which e-mail address takes questions?")
     assert not wants_contact("If an iPhone shows a profile install screen, what should you tap?")
     assert not wants_contact("When did the contact-confirming app stop operating?")  # the app's name, not a contact
+    assert wants_contact("What number should I phone before visiting?") and wants_contact("千葉市動物保護指導センターの電話番号は？")
+    # such data as a topic: a privacy policy says whether it is collected
+    assert not wants_contact("本アプリは電話番号を取得しますか？") and not wants_contact("Does the app collect e-mail addresses?")
     assert has_contact("住所:千葉市稲毛区宮野木町445-1 電話:043-258-7817") and has_contact("Tel: 03-5978-7591")
     assert has_contact("03(5978)7591") and has_contact("お問い合わせ: gif-info@digital.go.jp")
     assert not has_contact("2022-03-31") and not has_contact("〒540-8570 大阪市中央区大手前2丁目")

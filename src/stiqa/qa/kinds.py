@@ -97,12 +97,14 @@ WHERE = re.compile(
     r"どこで(?!す)|場所|会場|\bvenue\b|\bwhere\b.*\b(?:held|hold|take place|took place|meet|met)\b", re.IGNORECASE
 )
 PLACE = re.compile(r"会議室|会場|ホール|庁舎|号館|\d+\s*階|オンライン|ウェブ会議|[Ww]eb会議|場\s*所")
-# A number or address to reach someone by: a telephone or fax number, an e-mail address
-# (電話番号は, "phone number"). 「問い合わせ先は」 alone may ask for an office, which a page can name
-# without a number.
+# A question for the number or address to reach someone by: 「電話番号は」, 「何番に電話」, "what is
+# the phone number of", "what e-mail address". Not one that names such data as a topic
+# (「電話番号を取得しますか」, "does the app collect e-mail addresses"), nor 「問い合わせ先は」 alone,
+# which an office answers.
 CONTACT_ASKED = re.compile(
-    r"電話番号|電話は|メールアドレス|(?:ファクス|ファックス|FAX)番号|"
-    r"\b(?:tele)?phone\b|\be-?mail\b|\bfax\b",
+    r"(?:電話|FAX|ファクス|ファックス)番号(?:は|を教|が知|を知)|メールアドレス(?:は|を教|が知|を知)|何番に(?:電話|連絡)|"
+    r"\bwhat(?:'s| is| are)? (?:the |their |its )?(?:(?:tele)?phone|fax|e-?mail)\b|"
+    r"\b(?:what|which) (?:(?:(?:tele)?phone |fax )?number|e-?mail)\b|\b(?:(?:(?:tele)?phone|fax) number|e-?mail address) (?:of|for)\b",
     re.IGNORECASE,
 )
 # A Japanese telephone number (043-258-7817, 03(5978)7591, +81-3-…) or an e-mail address.
