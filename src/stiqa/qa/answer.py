@@ -252,14 +252,12 @@ class AnswerExtractor:
             hi = min(nxt, line_end if line_end >= 0 else len(text))
             head = text[lo:m.start]
             # Not words_of: these pieces are new on every question and must not be cached.
-            tail = text[m.end:hi]
-            before = self._mentions(head, wanted, groups, names)
-            after = self._mentions(tail, wanted, groups, names)
+            before, named_before = self._mentions(head, wanted, groups, names)
+            after, named_after = self._mentions(text[m.end:hi], wanted, groups, names)
             backward = head.rstrip().endswith(("(", "「")) or (
                 SUBJECT_BEFORE.search(head) is not None and not EVENT_AFTER.match(text, m.end)
             )
-            named = bool(names & designators(head if backward else tail))
-            return (named, before + 0.5 * after) if backward else (named, after + 0.5 * before)
+            return (named_before, before + 0.5 * after) if backward else (named_after, after + 0.5 * before)
 
         m = mentions[max(range(len(mentions)), key=lambda i: (relevance(i), -i))]
         return (m.range_end if until and m.range_end else m.date), m.range_end
@@ -277,11 +275,15 @@ class AnswerExtractor:
         ]
         return max(shares, default=0.0)
 
-    def _mentions(self, piece: str, wanted: set[str], groups: Sequence[Group], names: frozenset[str]) -> int:
-        """How many of the question's words, translated words and numbered names ``piece`` gives."""
+    def _mentions(
+        self, piece: str, wanted: set[str], groups: Sequence[Group], names: frozenset[str]
+    ) -> tuple[int, bool]:
+        """How many of the question's words, translated words and numbered names ``piece`` gives,
+        and whether it gives one of those names."""
         words = set(self.tokenizer.words(piece))
         found = sum(any(words.issuperset(alt) for alt in group) for group in groups)
-        return len(wanted & words) + found + len(names & designators(piece))
+        named = names & designators(piece)
+        return len(wanted & words) + found + len(named), bool(named)
 
     def about_country(self, q: Query, passage: Passage) -> bool:
         """``passage``, with its section, names a country the question asks about, or none at

@@ -1,8 +1,9 @@
 """What kind of answer a question wants, and whether a text can give it.
 
 Half of what users ask is "when" and much of the rest "how many" (or "where", "what
-time", "what telephone number"): a passage that mentions no date cannot answer "いつ設立されましたか", however
-close its wording. Retrieval and answer extraction give such passages a small prior.
+time", "what telephone number"): a passage that mentions no date cannot answer
+"いつ設立されましたか", however close its wording. Retrieval and answer extraction give such
+passages a small prior.
 """
 
 from __future__ import annotations
